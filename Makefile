@@ -1,0 +1,179 @@
+# h2x: one entry point.  See README.md.
+#
+#   make            engine, nginx module, Apache module into build/
+#   make test       install what is missing (root, Debian 12), build, run
+#                   every test: unit (cmocka), fuzz (short), integration
+#   make run        nginx and Apache with h2x on loopback, in the foreground
+#   make bench      engine benchmarks against nghttp2
+#   make fuzz       longer fuzzing runs that keep the corpus
+#   make check-cc   the engine with gcc and clang, -Wall -Wextra -Werror
+
+SHELL        := /bin/bash
+BUILD        := build
+CC           ?= cc
+CLANG        ?= clang
+OPT          ?= -O2 -g
+WARN         := -Wall -Wextra -Werror
+ENGINE_FLAGS := -std=gnu99 -fPIC $(WARN) -Icommon
+
+ENGINE_SRCS  := $(sort $(wildcard common/*.c))
+ENGINE_HDRS  := $(sort $(wildcard common/*.h))
+ENGINE_OBJS  := $(ENGINE_SRCS:common/%.c=$(BUILD)/obj/%.o)
+NGX_SRCS     := $(sort $(wildcard ngx_module/*.c ngx_module/*.h))
+APACHE_SRCS  := $(sort $(wildcard mod_apache/*.c mod_apache/*.h))
+
+UNIT_SRCS    := $(sort $(wildcard t/unit/test_*.c))
+UNIT_BINS    := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/t/unit/%)
+UNIT_LIBS    := -lcmocka -lnghttp2 -lm
+FUZZ_SRCS    := $(sort $(wildcard t/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_SRCS:t/fuzz/%.c=$(BUILD)/t/fuzz/%)
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=undefined -Icommon
+FUZZ_TIME    ?= 60
+BENCH_SRCS   := $(sort $(wildcard t/bench/bench_*.c))
+BENCH_BINS   := $(BENCH_SRCS:t/bench/%.c=$(BUILD)/t/bench/%)
+
+# Built the way Debian builds third-party modules (dh nginx_mod): a copy
+# of nginx-dev's tree, its conf_flags, dpkg-buildflags, make modules.
+NGX_DEV_SRC  := /usr/share/nginx/src
+NGX_TREE     := $(BUILD)/nginx-dev
+NGX_OBJS     := $(BUILD)/nginx-objs
+
+APXS         ?= apxs
+
+.PHONY: all engine modules nginx-module apache-module unit fuzz-short fuzz \
+        bench test test-run deps integration run check-cc clean gen
+
+all: engine modules unit-bins
+
+engine: $(BUILD)/libh2x.a
+
+modules: nginx-module apache-module
+
+nginx-module: $(BUILD)/ngx_http_h2x_module.so
+
+apache-module: $(BUILD)/mod_h2x.so
+
+unit-bins: $(UNIT_BINS)
+
+
+# --- engine ---------------------------------------------------------------
+
+$(BUILD)/obj/%.o: common/%.c $(ENGINE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(OPT) $(ENGINE_FLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libh2x.a: $(ENGINE_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# The engine must be clean with both compilers and with nginx's flags.
+check-cc:
+	@set -e; for cc in gcc $(CLANG); do \
+	    for f in $(ENGINE_SRCS); do \
+	        $$cc $(OPT) $(ENGINE_FLAGS) -c $$f -o /dev/null; \
+	    done; echo "engine: clean with $$cc"; \
+	done
+	@for f in $(ENGINE_SRCS); do \
+	    gcc -O2 -W -Wall -Wpointer-arith -Wno-unused-parameter -Werror \
+	        -fPIC -D_FORTIFY_SOURCE=2 -Werror=format-security -Icommon \
+	        -c $$f -o /dev/null || exit 1; \
+	done; echo "engine: clean with nginx's flags"
+
+
+# --- nginx module ---------------------------------------------------------
+
+# configure runs again only when the set of source files or config change.
+$(BUILD)/ngx-files.list: FORCE
+	@mkdir -p $(@D)
+	@echo config $(ENGINE_SRCS) $(ENGINE_HDRS) $(NGX_SRCS) > $@.new
+	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+
+$(NGX_OBJS)/Makefile: config $(BUILD)/ngx-files.list
+	rm -rf $(NGX_TREE) $(NGX_OBJS)
+	mkdir -p $(BUILD)
+	cp -a $(NGX_DEV_SRC) $(NGX_TREE)
+	cd $(NGX_TREE) && . ./conf_flags && ./configure \
+	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC $$(dpkg-buildflags --get CPPFLAGS)" \
+	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC" \
+	    "$${NGX_CONF_FLAGS[@]}" \
+	    --add-dynamic-module=$(CURDIR) \
+	    --builddir=$(CURDIR)/$(NGX_OBJS) > $(CURDIR)/$(BUILD)/nginx-configure.log \
+	    || { tail -30 $(CURDIR)/$(BUILD)/nginx-configure.log; exit 1; }
+
+$(BUILD)/ngx_http_h2x_module.so: $(NGX_OBJS)/Makefile $(ENGINE_SRCS) \
+                                 $(ENGINE_HDRS) $(NGX_SRCS)
+	$(MAKE) -s -C $(NGX_TREE) -f $(CURDIR)/$(NGX_OBJS)/Makefile modules
+	cp $(NGX_OBJS)/ngx_http_h2x_module.so $@
+
+
+# --- Apache module --------------------------------------------------------
+
+$(BUILD)/mod_h2x.so: $(APACHE_SRCS) $(ENGINE_SRCS) $(ENGINE_HDRS)
+	@rm -rf $(BUILD)/apxs && mkdir -p $(BUILD)/apxs
+	cp mod_apache/*.c common/*.c common/*.h $(BUILD)/apxs/
+	-cp mod_apache/*.h $(BUILD)/apxs/ 2>/dev/null
+	cd $(BUILD)/apxs && $(APXS) -c -o mod_h2x.la \
+	    -Wc,-Wall -Wc,-Wextra -Wc,-Werror -Wc,-std=gnu99 \
+	    $(notdir $(filter %.c,$(APACHE_SRCS)) $(ENGINE_SRCS)) \
+	    > build.log 2>&1 || { cat build.log; exit 1; }
+	cp $(BUILD)/apxs/.libs/mod_h2x.so $@
+
+
+# --- tests ----------------------------------------------------------------
+
+$(BUILD)/t/unit/%: t/unit/%.c $(BUILD)/libh2x.a $(wildcard t/unit/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(OPT) -std=gnu99 $(WARN) -Icommon -It/unit $< \
+	    $(BUILD)/libh2x.a $(UNIT_LIBS) -o $@
+
+$(BUILD)/t/fuzz/%: t/fuzz/%.c $(ENGINE_SRCS) $(ENGINE_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) $< $(ENGINE_SRCS) -o $@
+
+$(BUILD)/t/bench/%: t/bench/%.c $(BUILD)/libh2x.a
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -std=gnu99 $(WARN) -Icommon $< $(BUILD)/libh2x.a \
+	    -lnghttp2 -lm -o $@
+
+deps:
+	@t/tools/install-deps.sh
+
+# make test = install what is missing, then build and run everything.
+test: deps
+	@$(MAKE) --no-print-directory test-run
+
+test-run: all $(FUZZ_BINS)
+	@t/tools/run-tests.sh
+
+unit: $(UNIT_BINS)
+	@t/tools/run-tests.sh unit
+
+integration: all
+	@t/tools/run-tests.sh integration
+
+fuzz-short: $(FUZZ_BINS)
+	@t/tools/run-tests.sh fuzz
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do \
+	    n=$$(basename $$f); mkdir -p t/fuzz/corpus/$$n; \
+	    echo "fuzz: $$n for $(FUZZ_TIME)s"; \
+	    $$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	        t/fuzz/corpus/$$n; \
+	done
+
+bench: $(BENCH_BINS)
+	@set -e; for b in $(BENCH_BINS); do $$b; done
+
+run: all
+	@/usr/bin/python3 t/tools/run_servers.py
+
+gen:
+	$(CC) -O2 $(WARN) -o $(BUILD)/h2x_huff_gen common/tools/h2x_huff_gen.c
+	$(BUILD)/h2x_huff_gen > common/h2x_huff_table.h
+
+clean:
+	rm -rf $(BUILD)
+
+FORCE:
