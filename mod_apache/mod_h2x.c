@@ -29,6 +29,8 @@ h2x_apache_create_srv_conf(apr_pool_t *p, server_rec *s)
 {
     h2x_apache_srv_conf_t  *conf;
 
+    (void) s;
+
     conf = apr_pcalloc(p, sizeof(*conf));
     conf->engine = H2X_APACHE_UNSET;
 
@@ -116,5 +118,6 @@ AP_DECLARE_MODULE(h2x) = {
     h2x_apache_create_srv_conf,    /* create per-server config */
     h2x_apache_merge_srv_conf,     /* merge per-server config */
     h2x_apache_cmds,               /* command table */
-    h2x_apache_register_hooks      /* register hooks */
+    h2x_apache_register_hooks,     /* register hooks */
+    AP_MODULE_FLAG_NONE            /* flags */
 };
