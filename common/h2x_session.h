@@ -1,0 +1,340 @@
+/*
+ * h2x_session: one server-side HTTP/2 connection as a sans-I/O object.
+ *
+ * The adapter owns the socket, the event loop, TLS, the clock and the
+ * memory of response bodies; the session owns the protocol state.  One
+ * session is used by one thread at a time.
+ *
+ * The loop an adapter runs:
+ *
+ *     on readable:  n = read(...);  h2x_session_feed(s, buf, n, now);
+ *     on writable
+ *     or after any
+ *     submit/feed:  cnt = h2x_session_pending(s, segs, N);
+ *                   w = writev/sendfile/SSL_write(segs...);
+ *                   h2x_session_sent(s, w);
+ *     close when    h2x_session_want_close(s) and nothing is pending.
+ *
+ * Callbacks fire synchronously from h2x_session_feed() (and, for chunk
+ * release, from h2x_session_sent() and the reset/release calls).  From a
+ * callback the adapter may call any function of this API except
+ * h2x_session_free() and h2x_session_feed().
+ *
+ * Streams: a request stream is announced by on_request and stays valid
+ * until the adapter calls h2x_stream_release(), whatever the peer does.
+ * It occupies a concurrency slot until then, so that a peer that provokes
+ * resets cannot make the adapter run more than max_concurrent_streams
+ * requests at once (MadeYouReset, CVE-2025-8671).
+ */
+
+#ifndef _H2X_SESSION_H_INCLUDED_
+#define _H2X_SESSION_H_INCLUDED_
+
+
+#include "h2x.h"
+#include "h2x_hpack.h"
+
+
+typedef struct h2x_session_s  h2x_session_t;
+typedef struct h2x_stream_s   h2x_stream_t;
+
+
+/* A string in engine memory: NUL-terminated, len excludes the NUL. */
+typedef struct {
+    const char                *data;
+    size_t                     len;
+} h2x_str_t;
+
+
+/*
+ * Configuration: our SETTINGS, limits and abuse budgets.  Fill it with
+ * h2x_config_init() (which sets every default documented below), then
+ * change what the host's directives say.  Times are in milliseconds.
+ */
+typedef struct {
+    /* advertised in our SETTINGS */
+    uint32_t    header_table_size;        /* 4096 */
+    uint32_t    max_concurrent_streams;   /* 128 */
+    uint32_t    initial_window_size;      /* 65536: stream receive window */
+    uint32_t    max_frame_size;           /* 16384 */
+    uint32_t    max_header_list_size;     /* 32768: decoded, RFC 9113 */
+    unsigned    enable_connect_protocol;  /* 0: RFC 8441 off */
+
+    uint32_t    connection_window_size;   /* 1 MiB: connection recv window */
+
+    /* request headers */
+    uint32_t    max_field_size;           /* 8192: one name + value */
+    uint32_t    max_header_fields;        /* 100: fields incl. crumbs */
+    uint32_t    max_continuations;        /* 8 per header block */
+
+    /* connection lifetime */
+    uint32_t    max_requests;             /* 1000, then graceful GOAWAY */
+
+    /* output */
+    uint32_t    chunk_size;               /* 16384: max DATA payload */
+    size_t      max_unsent_output;        /* 512 KiB: stop reading above */
+    uint32_t    max_control_queue;        /* 1000 queued control frames */
+
+    /* abuse budgets */
+    uint32_t    max_settings_entries;     /* 32 per SETTINGS frame */
+    uint32_t    max_new_streams_per_feed; /* 2 * max_concurrent_streams */
+    uint32_t    rst_burst;                /* 1000 peer resets ... */
+    uint32_t    rst_rate;                 /* ... refilled at 33/s */
+    uint32_t    glitch_burst;             /* 1000 glitches ... */
+    uint32_t    glitch_rate;              /* ... refilled at 100/s */
+    uint32_t    max_stream_errors;        /* 16 peer-caused stream errors */
+    uint32_t    max_priority_updates;     /* 100 buffered for idle streams */
+    uint32_t    settings_ack_timeout;     /* 10000 ms, then SETTINGS_TIMEOUT */
+    uint32_t    goaway_ping_timeout;      /* 1000 ms: graceful GOAWAY step 2 */
+} h2x_config_t;
+
+
+void h2x_config_init(h2x_config_t *cfg);
+
+
+/* A request as announced by on_request: validated per RFC 9113 8.3. */
+typedef struct {
+    h2x_str_t                  method;
+    h2x_str_t                  scheme;     /* empty for CONNECT */
+    h2x_str_t                  authority;  /* :authority, else Host */
+    h2x_str_t                  path;       /* empty for CONNECT */
+    h2x_str_t                  protocol;   /* RFC 8441 :protocol or empty */
+
+    /*
+     * Regular fields in the order received, names lowercase, values
+     * NUL-terminated; cookie crumbs are joined into one "cookie" field
+     * with "; " (RFC 9113 8.2.3).  Valid during the callback only.
+     */
+    const h2x_header_t        *headers;
+    size_t                     nheaders;
+
+    int64_t                    content_length;  /* -1: none */
+    unsigned                   end_stream:1;    /* no body follows */
+} h2x_request_t;
+
+
+/* A caller-owned body chunk: memory, or a range of an opaque file. */
+typedef struct {
+    void                      *ref;      /* handed back on release */
+    const uint8_t             *data;     /* memory, or NULL for a file */
+    uint64_t                   offset;   /* file range start */
+    size_t                     len;
+} h2x_chunk_t;
+
+
+/*
+ * One piece of pending output.  ref == NULL: engine bytes at data.
+ * ref != NULL: a slice of that caller chunk, at data (memory) or at
+ * file offset "offset" (data == NULL).
+ */
+typedef struct {
+    const uint8_t             *data;
+    void                      *ref;
+    uint64_t                   offset;
+    size_t                     len;
+} h2x_segment_t;
+
+
+/* Counters, for status pages; adapters add them up per worker. */
+typedef struct {
+    uint64_t    frames_in[11];          /* by type, DATA .. CONTINUATION */
+    uint64_t    frames_in_other;        /* PRIORITY_UPDATE and unknown */
+    uint64_t    frames_out[11];
+    uint64_t    streams;                /* requests announced */
+    uint64_t    streams_refused;        /* REFUSED_STREAM */
+    uint64_t    resets_in;              /* RST_STREAM received */
+    uint64_t    resets_out;             /* RST_STREAM sent */
+    uint64_t    goaways_in;
+    uint64_t    goaways_out;
+    uint64_t    bytes_in;
+    uint64_t    bytes_out;
+
+    /* each abuse detection */
+    uint64_t    rapid_reset;
+    uint64_t    stream_errors;          /* MadeYouReset budget tripped */
+    uint64_t    continuation_flood;
+    uint64_t    header_too_large;       /* 431 / reset */
+    uint64_t    hpack_bomb;             /* EYC */
+    uint64_t    settings_flood;
+    uint64_t    ping_flood;
+    uint64_t    priority_flood;
+    uint64_t    window_update_flood;
+    uint64_t    empty_frame_flood;
+    uint64_t    unknown_frame_flood;
+    uint64_t    control_queue_flood;
+    uint64_t    stream_id_exhausted;
+} h2x_stats_t;
+
+
+/* Flags of on_data. */
+#define H2X_DATA_END_STREAM       0x1
+
+
+typedef struct {
+    /*
+     * A complete, valid request header block opened a stream.  Malformed
+     * requests never get here: the engine resets them (PROTOCOL_ERROR).
+     * Return H2X_OK, or H2X_ERROR to have the stream reset with
+     * INTERNAL_ERROR (the adapter still releases it).
+     */
+    int   (*on_request)(h2x_session_t *s, h2x_stream_t *st,
+                        const h2x_request_t *req, void *user);
+
+    /*
+     * Request body bytes, valid during the call.  The window is credited
+     * only when the adapter calls h2x_stream_consumed().  If on_data is
+     * NULL the engine keeps the bytes (at most the stream window) for
+     * h2x_stream_read().  len may be 0 with H2X_DATA_END_STREAM.
+     */
+    int   (*on_data)(h2x_session_t *s, h2x_stream_t *st,
+                     const uint8_t *data, size_t len, unsigned flags,
+                     void *user);
+
+    /* Request trailers; they end the request body. */
+    int   (*on_trailers)(h2x_session_t *s, h2x_stream_t *st,
+                         const h2x_header_t *h, size_t n, void *user);
+
+    /*
+     * The stream closed: code is H2X_NO_ERROR after a complete exchange,
+     * else the code of the reset (by the peer or by us) or of the
+     * connection error.  Called once; the stream stays valid until
+     * h2x_stream_release().  Chunks still queued have been released.
+     */
+    void  (*on_stream_close)(h2x_session_t *s, h2x_stream_t *st,
+                             uint32_t code, void *user);
+
+    /* The peer sent GOAWAY. */
+    void  (*on_goaway)(h2x_session_t *s, uint32_t last_stream_id,
+                       uint32_t code, void *user);
+
+    /*
+     * A chunk queued with h2x_stream_write() was fully sent or dropped;
+     * the engine no longer refers to it.  Also the back-pressure
+     * wake-up: h2x_stream_queued() has gone down.
+     */
+    void  (*on_chunk_release)(h2x_session_t *s, h2x_stream_t *st,
+                              void *ref, void *user);
+
+    /*
+     * The window of a stream with queued output opened again, or a
+     * stream's queued bytes fell below half of max_unsent_output / 4:
+     * the producer may resume.  Optional.
+     */
+    void  (*on_writable)(h2x_session_t *s, h2x_stream_t *st, void *user);
+
+    /*
+     * A peer misbehaved: one line for the host's error log, in the style
+     * "client sent ...", static string.  Called for every connection
+     * error, every abuse detection and every stream error we send.
+     */
+    void  (*on_log)(h2x_session_t *s, uint32_t stream_id, uint32_t code,
+                    const char *reason, void *user);
+} h2x_callbacks_t;
+
+
+/* --- session -------------------------------------------------------- */
+
+/* NULL when out of memory.  The config and callbacks are copied. */
+h2x_session_t *h2x_session_new(const h2x_config_t *cfg,
+    const h2x_callbacks_t *cb, void *user, const h2x_allocator_t *a);
+void h2x_session_free(h2x_session_t *s);
+
+/*
+ * Parses everything given and fires callbacks.  now is the adapter's
+ * monotonic clock in milliseconds.  Returns the bytes consumed (always
+ * len unless the session failed), or H2X_ERROR after a connection error
+ * (GOAWAY is then pending; flush it, then close).
+ */
+long h2x_session_feed(h2x_session_t *s, const uint8_t *in, size_t len,
+    uint64_t now);
+
+/* Timers: call when the deadline given by next_timeout passes. */
+void h2x_session_tick(h2x_session_t *s, uint64_t now);
+/* Absolute time of the next engine deadline, or UINT64_MAX. */
+uint64_t h2x_session_next_timeout(h2x_session_t *s);
+
+/*
+ * Fills up to max segments of output to write now, in order, and returns
+ * their number (0: nothing to write).  The segments stay valid until the
+ * next h2x_session_sent() or h2x_session_pending() call.
+ */
+size_t h2x_session_pending(h2x_session_t *s, h2x_segment_t *segs,
+    size_t max);
+/* n bytes from the start of the pending output were written. */
+void h2x_session_sent(h2x_session_t *s, size_t n);
+
+/* 0 while the session should not read (output above the ceiling). */
+int h2x_session_want_read(h2x_session_t *s);
+/* Non-zero when there is output to write. */
+int h2x_session_want_write(h2x_session_t *s);
+/* Non-zero once the connection should be closed after flushing. */
+int h2x_session_want_close(h2x_session_t *s);
+
+/*
+ * GOAWAY.  graceful: announce shutdown (GOAWAY with 2^31-1 and a PING,
+ * then the real last stream id), let open streams finish, then
+ * want_close.  Otherwise an immediate GOAWAY with code.
+ */
+int h2x_session_goaway(h2x_session_t *s, uint32_t code, int graceful);
+
+const h2x_stats_t *h2x_session_stats(h2x_session_t *s);
+/* Streams not yet released by the adapter. */
+size_t h2x_session_streams(h2x_session_t *s);
+/* Bytes of engine memory held by this session. */
+size_t h2x_session_memory(h2x_session_t *s);
+
+
+/* --- streams -------------------------------------------------------- */
+
+uint32_t h2x_stream_id(h2x_stream_t *st);
+void h2x_stream_set_data(h2x_stream_t *st, void *data);
+void *h2x_stream_get_data(h2x_stream_t *st);
+
+/*
+ * Response HEADERS.  status 100..199 sends an interim response (any
+ * number, before the final one); 200..599 the final one, once.
+ * Pseudo-headers and connection-specific fields in h are refused
+ * (H2X_ERROR).  end_stream: no body follows.
+ */
+int h2x_stream_submit_response(h2x_session_t *s, h2x_stream_t *st,
+    unsigned status, const h2x_header_t *h, size_t n, int end_stream);
+
+/* Queue a body chunk (len may be 0 with end_stream).  Never copied. */
+int h2x_stream_write(h2x_session_t *s, h2x_stream_t *st,
+    const h2x_chunk_t *chunk, int end_stream);
+
+/* Trailers after the queued body; they end the stream. */
+int h2x_stream_submit_trailers(h2x_session_t *s, h2x_stream_t *st,
+    const h2x_header_t *h, size_t n);
+
+/* RST_STREAM with code; queued chunks are released. */
+int h2x_stream_reset(h2x_session_t *s, h2x_stream_t *st, uint32_t code);
+
+/* Bytes queued for this stream and not yet sent. */
+size_t h2x_stream_queued(h2x_stream_t *st);
+
+/* The adapter took n body bytes delivered by on_data. */
+void h2x_stream_consumed(h2x_session_t *s, h2x_stream_t *st, size_t n);
+
+/*
+ * Without on_data: copy up to len buffered body bytes into buf and credit
+ * the window.  Returns the bytes copied, 0 at the end of the body,
+ * H2X_AGAIN when none is buffered yet, H2X_ERROR after a reset.  With
+ * H2X_READ_CHUNKED the body is framed as HTTP/1.1 chunked encoding
+ * ("%x\r\n" data "\r\n" ... "0\r\n\r\n"), for hosts whose body readers
+ * need it when there is no content-length.
+ */
+#define H2X_READ_CHUNKED          0x1
+
+long h2x_stream_read(h2x_session_t *s, h2x_stream_t *st, uint8_t *buf,
+    size_t len, unsigned flags);
+
+/*
+ * The adapter is done with the stream.  If the response was not complete
+ * the stream is reset (INTERNAL_ERROR); queued output still goes out.
+ * Frees the stream and its concurrency slot.
+ */
+void h2x_stream_release(h2x_session_t *s, h2x_stream_t *st);
+
+
+#endif /* _H2X_SESSION_H_INCLUDED_ */
