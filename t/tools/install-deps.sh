@@ -34,14 +34,12 @@ fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# Debian's nginx and apache2 packages try to start their services; there is
-# no init system to do that in a container, and tests start their own.
-printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.h2x
-chmod +x /usr/sbin/policy-rc.d.h2x
+# Debian's nginx and apache2 packages try to start their services; tests
+# start their own servers, so keep invoke-rc.d from starting any.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
-    cp /usr/sbin/policy-rc.d.h2x /usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
-rm -f /usr/sbin/policy-rc.d.h2x
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "deps: installed ${#missing[@]} packages"
