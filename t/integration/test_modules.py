@@ -1,0 +1,44 @@
+"""Both modules load into the real servers and leave HTTP/1.1 working."""
+
+import subprocess
+
+import pytest
+
+from h2xtest import APACHE_TARGETS
+from h2xservers import APACHE_BIN, NGINX_MODULE, APACHE_MODULE
+
+
+@pytest.mark.parametrize("target", ["nginx-h2x"], indirect=True)
+def test_nginx_module_loaded(target):
+    t = target
+    srv = t.server
+    assert srv.running() and len(t.pids) >= 2     # master and a worker
+    conf = open(srv.conf_path).read()
+    assert "load_module %s;" % NGINX_MODULE in conf
+    assert "h2x on;" in conf
+    log = open(srv.error_log).read()
+    assert "[emerg]" not in log and "[alert]" not in log, log
+
+
+@pytest.mark.parametrize("target", ["apache-h2x"], indirect=True)
+def test_apache_module_loaded(target):
+    t = target
+    srv = t.server
+    assert srv.running() and len(t.pids) >= 2     # parent and a child
+    conf = open(srv.conf_path).read()
+    assert "LoadModule h2x_module %s" % APACHE_MODULE in conf
+    assert "H2XEngine on" in conf
+    # the running config, as Apache itself lists its modules
+    res = subprocess.run([APACHE_BIN, "-d", srv.workdir, "-f", srv.conf_path,
+                          "-M"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, timeout=30)
+    assert res.returncode == 0, res.stdout
+    assert " h2x_module (shared)" in res.stdout, res.stdout
+    # h2 on the h2x process can only come from h2x
+    assert " http2_module" not in res.stdout, res.stdout
+
+
+def test_apache_targets_are_separate_processes(h2x_servers):
+    a = h2x_servers.server_for(APACHE_TARGETS[0])
+    b = h2x_servers.server_for(APACHE_TARGETS[1])
+    assert a is not b and a.proc.pid != b.proc.pid
