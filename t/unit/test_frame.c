@@ -1404,6 +1404,152 @@ test_headers_self_dependency(void **state)
 }
 
 
+/* round trips ----------------------------------------------------------- */
+
+static void
+test_round_trip(void **state)
+{
+    uint8_t         *p;
+    h2x_priority_t   pri;
+    h2x_setting_t    s[2];
+    const uint8_t    opaque[8] = { 8, 7, 6, 5, 4, 3, 2, 1 };
+
+    (void) state;
+
+    p = in;
+    p = h2x_frame_write_settings(p, NULL, 0);
+    s[0].id = H2X_SETTINGS_MAX_FRAME_SIZE;
+    s[0].value = 32768;
+    s[1].id = H2X_SETTINGS_ENABLE_PUSH;
+    s[1].value = 0;
+    p = h2x_frame_write_settings(p, s, 2);
+    p = h2x_frame_write_settings_ack(p);
+
+    pri.dependency = 1;
+    pri.weight = 42;
+    pri.exclusive = 1;
+    p = h2x_frame_write_headers(p, 3, 2, H2X_FLAG_END_STREAM, &pri);
+    *p++ = 0x82;
+    *p++ = 0x86;
+    p = h2x_frame_write_continuation(p, 3, 1, 1);
+    *p++ = 0x84;
+    p = h2x_frame_write_data(p, 3, 3, 1);
+    memcpy(p, "abc", 3);
+    p += 3;
+    p = h2x_frame_write_priority(p, 5, &pri);
+    p = h2x_frame_write_rst_stream(p, 5, H2X_REFUSED_STREAM);
+    p = h2x_frame_write_push_promise(p, 3, 2, 1, 1);
+    *p++ = 0x88;
+    p = h2x_frame_write_ping(p, opaque, 1);
+    p = h2x_frame_write_window_update(p, 0, 1000);
+    p = h2x_frame_write_window_update(p, 3, 0x7fffffff);
+    p = h2x_frame_write_priority_update(p, 7, (const uint8_t *) "u=0, i",
+                                        6);
+    p = h2x_frame_write_goaway(p, 3, H2X_PROTOCOL_ERROR,
+                               (const uint8_t *) "bye", 3);
+    in_len = (size_t) (p - in);
+
+    check("H t=4 f=0 l=0 s=0\n"
+          "END t=4 s=0\n"
+          "H t=4 f=0 l=12 s=0\n"
+          "SET 5=32768\n"
+          "SET 2=0\n"
+          "END t=4 s=0\n"
+          "H t=4 f=1 l=0 s=0\n"
+          "END t=4 s=0\n"
+          "H t=1 f=21 l=7 s=3\n"
+          "PRI t=1 s=3 dep=1 w=42 x=1\n"
+          "B:8286\n"
+          "END t=1 s=3\n"
+          "H t=9 f=4 l=1 s=3\n"
+          "B:84\n"
+          "END t=9 s=3\n"
+          "H t=0 f=1 l=3 s=3\n"
+          "D:616263\n"
+          "END t=0 s=3\n"
+          "H t=2 f=0 l=5 s=5\n"
+          "PRI t=2 s=5 dep=1 w=42 x=1\n"
+          "END t=2 s=5\n"
+          "H t=3 f=0 l=4 s=5\n"
+          "RST s=5 7\n"
+          "END t=3 s=5\n"
+          "H t=5 f=4 l=5 s=3\n"
+          "PP 2\n"
+          "B:88\n"
+          "END t=5 s=3\n"
+          "H t=6 f=1 l=8 s=0\n"
+          "PING f=1 0807060504030201\n"
+          "END t=6 s=0\n"
+          "H t=8 f=0 l=4 s=0\n"
+          "WU s=0 1000\n"
+          "END t=8 s=0\n"
+          "H t=8 f=0 l=4 s=3\n"
+          "WU s=3 2147483647\n"
+          "END t=8 s=3\n"
+          "H t=16 f=0 l=10 s=0\n"
+          "PU 7\n"
+          "u:753d302c2069\n"
+          "END t=16 s=0\n"
+          "H t=7 f=0 l=11 s=0\n"
+          "GOAWAY last=3 code=1\n"
+          "g:627965\n"
+          "END t=7 s=0\n"
+          "RC 0\n");
+}
+
+
+static void
+test_round_trip_header_block(void **state)
+{
+    size_t    i, n;
+    uint8_t  *end;
+    trace_t   t;
+    char     *exp;
+
+    (void) state;
+
+    /* a 40000-byte block split at 16384, parsed back */
+    for (i = 0; i < 40000; i++) {
+        in[H2X_FRAME_HEADER_SIZE + i] = (uint8_t) (i * 13);
+    }
+
+    end = h2x_frame_write_header_block(in, 1, H2X_FLAG_END_STREAM,
+                                       in + H2X_FRAME_HEADER_SIZE, 40000,
+                                       16384);
+    in_len = (size_t) (end - in);
+    assert_int_equal(in_len, 40027);
+
+    exp = malloc(2 * 40000 + 512);
+    assert_non_null(exp);
+
+    n = (size_t) sprintf(exp, "H t=1 f=1 l=16384 s=1\nB:");
+    for (i = 0; i < 40000; i++) {
+        if (i == 16384) {
+            n += (size_t) sprintf(exp + n, "\nEND t=1 s=1\n"
+                                  "H t=9 f=0 l=16384 s=1\nB:");
+        } else if (i == 32768) {
+            n += (size_t) sprintf(exp + n, "\nEND t=9 s=1\n"
+                                  "H t=9 f=4 l=7232 s=1\nB:");
+        }
+        n += (size_t) sprintf(exp + n, "%02x", (uint8_t) (i * 13));
+    }
+    sprintf(exp + n, "\nEND t=9 s=1\nRC 0\n");
+
+    check(exp);
+
+    /* and across three calls at odd places */
+    {
+        size_t  cuts[2] = { 5, 16390 };
+
+        run(&t, cuts, 2);
+        assert_string_equal(t.buf, exp);
+        free(t.buf);
+    }
+
+    free(exp);
+}
+
+
 /* callbacks ------------------------------------------------------------- */
 
 static void
@@ -1533,6 +1679,8 @@ main(void)
         cmocka_unit_test_setup(test_header_block_interleaved, setup),
         cmocka_unit_test_setup(test_stream_errors, setup),
         cmocka_unit_test_setup(test_headers_self_dependency, setup),
+        cmocka_unit_test_setup(test_round_trip, setup),
+        cmocka_unit_test_setup(test_round_trip_header_block, setup),
         cmocka_unit_test_setup(test_callback_stops, setup),
         cmocka_unit_test_setup(test_null_callbacks, setup),
         cmocka_unit_test_setup(test_idle, setup),
