@@ -584,7 +584,6 @@ class NginxServer(Server):
         return value
 
     def _server_block(self, name, listens, extra_lines):
-        t = self.targets[name]
         lines = ["    server {"]
         lines += ["        listen %s;" % l for l in listens]
         lines += ["        server_name localhost;",

@@ -14,6 +14,14 @@ from h2xservers import (  # noqa: E402,F401
     ApacheServer, Site, doc_bytes, nginx_check, apache_check, free_ports,
 )
 
+__all__ = [
+    "ALL_TARGETS", "BUILTIN_TARGETS", "H2X_TARGETS", "NGINX_TARGETS",
+    "APACHE_TARGETS", "DOC_FILES", "INDEX_HTML", "REPO", "BUILD",
+    "ServerError", "Target", "NginxServer", "ApacheServer", "Site",
+    "doc_bytes", "nginx_check", "apache_check", "free_ports",
+    "ADAPTER_PENDING", "doc",
+]
+
 # h2x targets whose adapter does not serve HTTP/2 yet.  Tests marked
 # `@pytest.mark.adapter_pending` are xfail(strict=True) on these targets:
 # when an adapter lands, its tests XPASS and fail the suite, and the
