@@ -42,7 +42,8 @@ NGX_OBJS     := $(BUILD)/nginx-objs
 APXS         ?= apxs
 
 .PHONY: all engine modules nginx-module apache-module unit fuzz-short fuzz \
-        bench test test-run deps integration run check-cc clean gen
+        bench test test-run deps integration run check-cc clean gen \
+        gen-check
 
 all: engine modules unit-bins
 
@@ -169,9 +170,22 @@ bench: $(BENCH_BINS)
 run: all
 	@/usr/bin/python3 t/tools/run_servers.py
 
-gen:
-	$(CC) -O2 $(WARN) -o $(BUILD)/h2x_huff_gen common/tools/h2x_huff_gen.c
-	$(BUILD)/h2x_huff_gen > common/h2x_huff_table.h
+# Generated tables (HPACK Huffman code and static table, RFC 7541 A and B).
+# gen rewrites the checked-in file; gen-check fails when it is stale.
+$(BUILD)/h2x_huff_gen: common/tools/h2x_huff_gen.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -std=gnu99 $(WARN) -o $@ $<
+
+gen: $(BUILD)/h2x_huff_gen
+	$(BUILD)/h2x_huff_gen > $(BUILD)/h2x_huff_table.h
+	cp $(BUILD)/h2x_huff_table.h common/h2x_huff_table.h
+
+gen-check: $(BUILD)/h2x_huff_gen
+	@$(BUILD)/h2x_huff_gen > $(BUILD)/h2x_huff_table.h
+	@diff -u common/h2x_huff_table.h $(BUILD)/h2x_huff_table.h \
+	    || { echo "gen-check: common/h2x_huff_table.h is stale:" \
+	              "run make gen" >&2; exit 1; }
+	@echo "gen-check: common/h2x_huff_table.h is up to date"
 
 clean:
 	rm -rf $(BUILD)

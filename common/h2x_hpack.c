@@ -1,12 +1,323 @@
 /*
- * h2x_hpack: HPACK (RFC 7541).  Stub: the API compiles, the
- * implementation follows.
+ * h2x_hpack: HPACK (RFC 7541).
+ *
+ * Decoder: a resumable state machine over the representations of
+ * section 6.  Strings are decoded straight into the caller's output (or,
+ * for a field past a soft limit that must still enter the dynamic table,
+ * into a scratch area of the table's size), so the state carried between
+ * fragments is a few integers and at most 63 bits of Huffman input.
+ *
+ * Huffman decoding reads 64-bit big-endian words into a bit accumulator
+ * and looks up the next H2X_HUFF_PEEK bits in a generated table that
+ * resolves every code of that length or shorter in one step; longer
+ * codes (rare characters) are resolved canonically from the 32 next bits.
+ *
+ * Both dynamic tables are FIFO byte rings (an entry's name and value are
+ * contiguous modulo the ring size) with a ring of entry descriptors.  The
+ * encoder indexes its entries by two hash chains (name, name + value)
+ * whose links are entry ids: an id older than the oldest live entry ends
+ * a chain, so eviction costs nothing.
  */
 
 #include <string.h>
 
 #include "h2x_hpack.h"
+#include "h2x_huff_table.h"
 
+
+#if defined(__GNUC__)
+#define h2x_likely(x)    __builtin_expect(!!(x), 1)
+#define h2x_unlikely(x)  __builtin_expect(!!(x), 0)
+#else
+#define h2x_likely(x)    (x)
+#define h2x_unlikely(x)  (x)
+#endif
+
+
+#define H2X_HPACK_STATIC_COUNT  61
+
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static inline uint64_t
+h2x_load_be64(const uint8_t *p)
+{
+    uint64_t  v;
+
+    memcpy(&v, p, 8);
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#elif !defined(__GNUC__)
+    v = (uint64_t) p[0] << 56 | (uint64_t) p[1] << 48 | (uint64_t) p[2] << 40
+        | (uint64_t) p[3] << 32 | (uint64_t) p[4] << 24
+        | (uint64_t) p[5] << 16 | (uint64_t) p[6] << 8 | p[7];
+#endif
+    return v;
+}
+
+
+static uint32_t
+h2x_pow2_at_least(uint32_t n)
+{
+    uint32_t  p;
+
+    for (p = 1; p < n; p <<= 1) { /* void */ }
+
+    return p;
+}
+
+
+/* Copy n bytes from a ring at offset off (wrapping) to dst. */
+static inline void
+h2x_ring_read(uint8_t *dst, const uint8_t *ring, uint32_t size, uint32_t off,
+    size_t n)
+{
+    size_t  first;
+
+    first = size - off;
+    if (h2x_likely(n <= first)) {
+        memcpy(dst, ring + off, n);
+    } else {
+        memcpy(dst, ring + off, first);
+        memcpy(dst + first, ring, n - first);
+    }
+}
+
+
+static inline void
+h2x_ring_write(uint8_t *ring, uint32_t size, uint32_t off, const uint8_t *src,
+    size_t n)
+{
+    size_t  first;
+
+    first = size - off;
+    if (h2x_likely(n <= first)) {
+        memcpy(ring + off, src, n);
+    } else {
+        memcpy(ring + off, src, first);
+        memcpy(ring, src + first, n - first);
+    }
+}
+
+
+static inline int
+h2x_ring_equal(const uint8_t *ring, uint32_t size, uint32_t off,
+    const uint8_t *s, size_t n)
+{
+    size_t  first;
+
+    first = size - off;
+    if (h2x_likely(n <= first)) {
+        return memcmp(ring + off, s, n) == 0;
+    }
+    return memcmp(ring + off, s, first) == 0
+           && memcmp(ring, s + first, n - first) == 0;
+}
+
+
+static inline uint32_t
+h2x_ring_off(uint32_t size, uint32_t off, size_t add)
+{
+    uint64_t  o;
+
+    o = (uint64_t) off + add;
+    return (uint32_t) (o >= size ? o - size : o);
+}
+
+
+/* ---- Huffman ----------------------------------------------------------- */
+
+size_t
+h2x_huff_encoded_len(const uint8_t *s, size_t len)
+{
+    uint64_t  bits;
+    size_t    i;
+
+    bits = 0;
+    for (i = 0; i < len; i++) {
+        bits += h2x_huff_len[s[i]];
+    }
+
+    return (size_t) ((bits + 7) >> 3);
+}
+
+
+size_t
+h2x_huff_encode(uint8_t *dst, const uint8_t *s, size_t len)
+{
+    uint8_t   *p;
+    uint64_t   acc;
+    unsigned   nb, l;
+    uint32_t   w;
+    size_t     i;
+
+    p = dst;
+    acc = 0;
+    nb = 0;
+
+    for (i = 0; i < len; i++) {
+        l = h2x_huff_len[s[i]];
+        acc = acc << l | h2x_huff_code[s[i]];
+        nb += l;
+        if (nb >= 32) {
+            nb -= 32;
+            w = (uint32_t) (acc >> nb);
+            p[0] = (uint8_t) (w >> 24);
+            p[1] = (uint8_t) (w >> 16);
+            p[2] = (uint8_t) (w >> 8);
+            p[3] = (uint8_t) w;
+            p += 4;
+        }
+    }
+
+    while (nb >= 8) {
+        nb -= 8;
+        *p++ = (uint8_t) (acc >> nb);
+    }
+
+    if (nb) {
+        /* pad with the most significant bits of EOS: all ones */
+        *p++ = (uint8_t) ((acc << (8 - nb)) | (0xff >> nb));
+    }
+
+    return (size_t) (p - dst);
+}
+
+
+#define H2X_HUFF_OK      0
+#define H2X_HUFF_FULL    1
+#define H2X_HUFF_BAD    -1
+
+
+/*
+ * Decode the Huffman bytes [*pp, end), a piece of a string, appending the
+ * symbols to out[*olen ..] while *olen < room (store != 0), or only
+ * counting them (store == 0).  The bit state (*pacc, *pnb: the next bits
+ * of the string, left-justified) carries over between pieces.  Returns
+ * H2X_HUFF_OK with all of the piece consumed, H2X_HUFF_FULL when out is
+ * full (*pp tells how far it got; call again with more room) or
+ * H2X_HUFF_BAD on EOS.  The caller checks the padding at the string end.
+ */
+static inline int
+h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
+    const uint8_t *end, uint8_t *out, size_t *polen, size_t room, int store)
+{
+    const uint8_t  *p;
+    uint64_t        acc;
+    uint32_t        v;
+    unsigned        nb, l, k, sym, e;
+    size_t          olen;
+
+    p = *pp;
+    acc = *pacc;
+    nb = *pnb;
+    olen = *polen;
+
+    for ( ;; ) {
+
+        /* refill to at least 56 bits while input lasts */
+        if (end - p >= 8) {
+            acc |= h2x_load_be64(p) >> nb;
+            k = (63 - nb) >> 3;
+            p += k;
+            nb += k << 3;
+        } else {
+            while (nb <= 56 && p < end) {
+                acc |= (uint64_t) *p++ << (56 - nb);
+                nb += 8;
+            }
+        }
+
+        /* decode while a whole code is certainly there */
+        while (nb >= 30 || (p == end && nb >= 5)) {
+            e = h2x_huff_dec[acc >> (64 - H2X_HUFF_PEEK)];
+            if (h2x_likely(e != 0)) {
+                l = e >> 8;
+                sym = e & 0xff;
+            } else {
+                v = (uint32_t) (acc >> 32);
+                for (l = H2X_HUFF_PEEK + 1;
+                     l < 30 && v >= h2x_huff_limit[l];
+                     l++)
+                { /* void */ }
+                sym = h2x_huff_sorted[(int32_t) (v >> (32 - l))
+                                      - h2x_huff_base[l]];
+            }
+
+            if (l > nb) {
+                /* p == end: the rest of the code is in a later piece */
+                goto done;
+            }
+
+            if (h2x_unlikely(sym == 256)) {
+                return H2X_HUFF_BAD;
+            }
+
+            if (store) {
+                if (h2x_unlikely(olen >= room)) {
+                    *pp = p;
+                    *pacc = nb ? acc & ~(~(uint64_t) 0 >> nb) : 0;
+                    *pnb = nb;
+                    *polen = olen;
+                    return H2X_HUFF_FULL;
+                }
+                out[olen] = (uint8_t) sym;
+            }
+            olen++;
+            acc <<= l;
+            nb -= l;
+        }
+
+        if (p == end) {
+            break;
+        }
+    }
+
+done:
+
+    *pp = p;
+    *pacc = nb ? acc & ~(~(uint64_t) 0 >> nb) : 0;
+    *pnb = nb;
+    *polen = olen;
+
+    return H2X_HUFF_OK;
+}
+
+
+/* The bits left at the end of a string must be a prefix of EOS (all
+ * ones) of at most 7 bits (RFC 7541 5.2). */
+static inline int
+h2x_huff_padding_ok(uint64_t acc, unsigned nb)
+{
+    return nb <= 7 && (nb == 0 || (acc >> (64 - nb)) == (1u << nb) - 1);
+}
+
+
+ptrdiff_t
+h2x_huff_decode(uint8_t *dst, size_t room, const uint8_t *s, size_t len)
+{
+    uint64_t        acc;
+    unsigned        nb;
+    size_t          olen;
+    const uint8_t  *p;
+
+    acc = 0;
+    nb = 0;
+    olen = 0;
+    p = s;
+
+    if (h2x_huff_run(&acc, &nb, &p, s + len, dst, &olen, room, 1)
+        != H2X_HUFF_OK
+        || !h2x_huff_padding_ok(acc, nb))
+    {
+        return -1;
+    }
+
+    return (ptrdiff_t) olen;
+}
+
+
+/* ---- decoder ----------------------------------------------------------- */
 
 void
 h2x_hpack_limits_init(h2x_hpack_limits_t *limits)
@@ -20,10 +331,34 @@ h2x_hpack_limits_init(h2x_hpack_limits_t *limits)
 }
 
 
+/* states */
+enum {
+    H2X_HS_REP = 0,          /* start of a representation */
+    H2X_HS_INT,              /* continuation of its integer */
+    H2X_HS_NAME_LEN,         /* first byte of the name length */
+    H2X_HS_NAME_LEN_INT,
+    H2X_HS_NAME,             /* name bytes */
+    H2X_HS_VALUE_LEN,
+    H2X_HS_VALUE_LEN_INT,
+    H2X_HS_VALUE
+};
+
+/* representations */
+enum {
+    H2X_HR_INDEXED = 0,
+    H2X_HR_INC,              /* literal with incremental indexing */
+    H2X_HR_NOIDX,            /* literal without indexing */
+    H2X_HR_NEVER,            /* literal never indexed */
+    H2X_HR_SIZE              /* dynamic table size update */
+};
+
+
 int
 h2x_hpack_dec_init(h2x_hpack_dec_t *dec, const h2x_allocator_t *alloc,
     const h2x_hpack_limits_t *limits)
 {
+    uint32_t  n;
+
     memset(dec, 0, sizeof(*dec));
     dec->alloc = alloc;
     if (limits) {
@@ -31,6 +366,25 @@ h2x_hpack_dec_init(h2x_hpack_dec_t *dec, const h2x_allocator_t *alloc,
     } else {
         h2x_hpack_limits_init(&dec->limits);
     }
+
+    if (dec->limits.max_table_size > (1u << 30)) {
+        return H2X_ERROR;
+    }
+
+    dec->ring_size = dec->limits.max_table_size;
+    dec->max_size = dec->limits.max_table_size;
+    n = h2x_pow2_at_least(dec->ring_size / H2X_HPACK_ENTRY_OVERHEAD + 1);
+    dec->ent_mask = n - 1;
+
+    dec->ents = h2x_alloc(alloc, n * sizeof(h2x_hpack_dent_t));
+    dec->ring = h2x_alloc(alloc, dec->ring_size + 1);
+    dec->scratch = h2x_alloc(alloc, dec->ring_size + 2);
+
+    if (dec->ents == NULL || dec->ring == NULL || dec->scratch == NULL) {
+        h2x_hpack_dec_free(dec);
+        return H2X_NOMEM;
+    }
+
     return H2X_OK;
 }
 
@@ -38,7 +392,620 @@ h2x_hpack_dec_init(h2x_hpack_dec_t *dec, const h2x_allocator_t *alloc,
 void
 h2x_hpack_dec_free(h2x_hpack_dec_t *dec)
 {
-    (void) dec;
+    if (dec->alloc == NULL) {
+        return;
+    }
+
+    h2x_free(dec->alloc, dec->ents);
+    h2x_free(dec->alloc, dec->ring);
+    h2x_free(dec->alloc, dec->scratch);
+    dec->ents = NULL;
+    dec->ring = NULL;
+    dec->scratch = NULL;
+}
+
+
+static void
+h2x_hpack_dec_evict(h2x_hpack_dec_t *dec, uint32_t max)
+{
+    h2x_hpack_dent_t  *e;
+    uint32_t           n;
+
+    while (dec->size > max) {
+        e = &dec->ents[(dec->head - dec->count) & dec->ent_mask];
+        n = e->name_len + e->value_len;
+        dec->size -= n + H2X_HPACK_ENTRY_OVERHEAD;
+        dec->ring_used -= n;
+        dec->count--;
+    }
+}
+
+
+static void
+h2x_hpack_dec_insert(h2x_hpack_dec_t *dec, const uint8_t *name,
+    size_t name_len, const uint8_t *value, size_t value_len)
+{
+    h2x_hpack_dent_t  *e;
+    size_t             size;
+    uint32_t           off;
+
+    size = name_len + value_len + H2X_HPACK_ENTRY_OVERHEAD;
+
+    if (size > dec->max_size) {
+        /* RFC 7541 4.4: an entry larger than the table empties it */
+        h2x_hpack_dec_evict(dec, 0);
+        return;
+    }
+
+    h2x_hpack_dec_evict(dec, dec->max_size - (uint32_t) size);
+
+    off = h2x_ring_off(dec->ring_size, dec->ring_head, 0);
+    h2x_ring_write(dec->ring, dec->ring_size, off, name, name_len);
+    h2x_ring_write(dec->ring, dec->ring_size,
+                   h2x_ring_off(dec->ring_size, off, name_len),
+                   value, value_len);
+    dec->ring_head = h2x_ring_off(dec->ring_size, off, name_len + value_len);
+    dec->ring_used += (uint32_t) (name_len + value_len);
+
+    e = &dec->ents[dec->head & dec->ent_mask];
+    e->off = off;
+    e->name_len = (uint32_t) name_len;
+    e->value_len = (uint32_t) value_len;
+    dec->head++;
+    dec->count++;
+    dec->size += (uint32_t) size;
+}
+
+
+int
+h2x_hpack_dec_set_max_table_size(h2x_hpack_dec_t *dec, uint32_t size)
+{
+    if (size > dec->ring_size) {
+        return H2X_ERROR;
+    }
+
+    dec->limits.max_table_size = size;
+    if (dec->max_size > size) {
+        dec->max_size = size;
+        h2x_hpack_dec_evict(dec, size);
+    }
+
+    return H2X_OK;
+}
+
+
+static inline int
+h2x_hpack_fail(h2x_hpack_dec_t *dec, int rc)
+{
+    dec->failed = 1;
+    dec->fail_rc = rc;
+    return rc;
+}
+
+
+/*
+ * Integer continuation bytes (RFC 7541 5.1): at most 5 of them, and the
+ * value must fit 32 bits.  Returns 1 when complete (value in dec->ival),
+ * 0 when the input ended first, -1 on overflow.
+ */
+static inline int
+h2x_hpack_int_more(h2x_hpack_dec_t *dec, const uint8_t **pp,
+    const uint8_t *end)
+{
+    const uint8_t  *p;
+    uint64_t        v;
+    unsigned        s, b;
+
+    p = *pp;
+    v = dec->ival;
+    s = dec->ishift;
+
+    while (p < end) {
+        b = *p++;
+        v += (uint64_t) (b & 0x7f) << s;
+        if (v > 0xffffffffu) {
+            return -1;
+        }
+        if (!(b & 0x80)) {
+            dec->ival = (uint32_t) v;
+            *pp = p;
+            return 1;
+        }
+        s += 7;
+        if (s > 28) {
+            return -1;
+        }
+    }
+
+    dec->ival = (uint32_t) v;
+    dec->ishift = s;
+    *pp = p;
+
+    return 0;
+}
+
+
+/* Check the hard caps for what is counted so far.  0 or CALM. */
+static inline int
+h2x_hpack_hard(h2x_hpack_dec_t *dec, size_t more)
+{
+    if (dec->list_size + H2X_HPACK_ENTRY_OVERHEAD + more
+        > dec->limits.hard_list_size)
+    {
+        return H2X_HPACK_CALM;
+    }
+    return 0;
+}
+
+
+/* An indexed field (RFC 7541 6.1). */
+static int
+h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
+{
+    const h2x_hpack_static_t  *st;
+    const h2x_hpack_dent_t    *e;
+    h2x_header_t              *h;
+    uint8_t                   *d;
+    size_t                     nlen, vlen;
+
+    if (idx == 0) {
+        return H2X_ERROR;
+    }
+
+    if (idx <= H2X_HPACK_STATIC_COUNT) {
+        st = &h2x_hpack_static[idx];
+        e = NULL;
+        nlen = st->name_len;
+        vlen = st->value_len;
+
+    } else {
+        idx -= H2X_HPACK_STATIC_COUNT + 1;
+        if (idx >= dec->count) {
+            return H2X_ERROR;
+        }
+        st = NULL;
+        e = &dec->ents[(dec->head - 1 - idx) & dec->ent_mask];
+        nlen = e->name_len;
+        vlen = e->value_len;
+    }
+
+    dec->field_start = 0;
+    dec->nfields++;
+    dec->list_size += nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD;
+
+    if (dec->nfields > dec->limits.hard_fields
+        || dec->list_size > dec->limits.hard_list_size)
+    {
+        return H2X_HPACK_CALM;
+    }
+
+    if (dec->too_large) {
+        return H2X_OK;
+    }
+
+    if (dec->nfields > dec->limits.max_fields
+        || dec->list_size > dec->limits.max_list_size
+        || nlen + vlen > dec->limits.max_field_size
+        || out->nfields >= out->max_fields)
+    {
+        dec->too_large = 1;
+        return H2X_OK;
+    }
+
+    h = &out->fields[out->nfields];
+
+    if (st) {
+        h->name = (const uint8_t *) st->name;
+        h->value = (const uint8_t *) st->value;
+        h->flags = H2X_HEADER_STATIC_NAME
+                   | (unsigned) h2x_hpack_static_first[idx] << 8;
+
+    } else {
+        if (out->size - out->len < nlen + vlen + 2) {
+            dec->too_large = 1;
+            return H2X_OK;
+        }
+        d = out->buf + out->len;
+        h2x_ring_read(d, dec->ring, dec->ring_size, e->off, nlen + vlen);
+        /* the value moves one byte up to make room for the name's NUL */
+        memmove(d + nlen + 1, d + nlen, vlen);
+        d[nlen] = '\0';
+        d[nlen + 1 + vlen] = '\0';
+        h->name = d;
+        h->value = d + nlen + 1;
+        h->flags = 0;
+        out->len += nlen + vlen + 2;
+    }
+
+    h->name_len = nlen;
+    h->value_len = vlen;
+    out->nfields++;
+
+    return H2X_OK;
+}
+
+
+/*
+ * A literal starts (RFC 7541 6.2): choose where its strings go.  Within
+ * the soft limits they go to the output, with a room that enforces the
+ * field and list limits; past them, a field with incremental indexing
+ * goes to the scratch area (it must still enter the table), others are
+ * only checked.
+ */
+static void
+h2x_hpack_literal_begin(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
+{
+    const h2x_hpack_limits_t  *lim;
+    size_t                     budget, avail;
+
+    dec->field_start = 0;
+    dec->name_len = 0;
+    dec->value_len = 0;
+    dec->dst_len = 0;
+    dec->discard = 0;
+    dec->nostore = 0;
+    dec->sname = NULL;
+    dec->sname_idx = 0;
+
+    lim = &dec->limits;
+
+    if (!dec->too_large) {
+        if (dec->nfields >= lim->max_fields
+            || out->nfields >= out->max_fields
+            || dec->list_size + H2X_HPACK_ENTRY_OVERHEAD > lim->max_list_size)
+        {
+            dec->too_large = 1;
+
+        } else {
+            budget = lim->max_list_size - dec->list_size
+                     - H2X_HPACK_ENTRY_OVERHEAD;
+            if (budget > lim->max_field_size) {
+                budget = lim->max_field_size;
+            }
+            avail = out->size - out->len;
+            dec->dst = out->buf + out->len;
+            dec->dst_room = budget + 2 < avail ? budget + 2 : avail;
+            return;
+        }
+    }
+
+    dec->discard = 1;
+    if (dec->rep == H2X_HR_INC) {
+        dec->dst = dec->scratch;
+        dec->dst_room = dec->ring_size + 2;
+    } else {
+        dec->dst = NULL;
+        dec->dst_room = 0;
+        dec->nostore = 1;
+    }
+}
+
+
+/* The field's strings no longer fit where they were going (a soft limit
+ * was reached, or the scratch area is too small). */
+static void
+h2x_hpack_spill(h2x_hpack_dec_t *dec)
+{
+    dec->too_large = 1;
+
+    if (!dec->discard) {
+        dec->discard = 1;
+        if (dec->rep == H2X_HR_INC && dec->dst_len <= dec->ring_size + 2) {
+            memcpy(dec->scratch, dec->dst, dec->dst_len);
+            dec->dst = dec->scratch;
+            dec->dst_room = dec->ring_size + 2;
+            return;
+        }
+    }
+
+    /* an entry this large empties the table: its bytes are not needed */
+    dec->nostore = 1;
+    dec->dst = NULL;
+}
+
+
+/* The literal's name comes from a table (name index != 0). */
+static int
+h2x_hpack_literal_name(h2x_hpack_dec_t *dec, uint32_t idx)
+{
+    const h2x_hpack_dent_t  *e;
+    size_t                   nlen;
+
+    if (idx <= H2X_HPACK_STATIC_COUNT) {
+        dec->sname = (const uint8_t *) h2x_hpack_static[idx].name;
+        dec->sname_idx = idx;
+        nlen = h2x_hpack_static[idx].name_len;
+        dec->name_len = nlen;
+
+        if (!dec->discard) {
+            /* the name counts against the budget but takes no room */
+            if (nlen + 1 > dec->dst_room) {
+                h2x_hpack_spill(dec);
+            } else {
+                dec->dst_room -= nlen;
+            }
+        }
+        return H2X_OK;
+    }
+
+    idx -= H2X_HPACK_STATIC_COUNT + 1;
+    if (idx >= dec->count) {
+        return H2X_ERROR;
+    }
+
+    e = &dec->ents[(dec->head - 1 - idx) & dec->ent_mask];
+    nlen = e->name_len;
+    dec->name_len = nlen;
+
+    while (!dec->nostore && nlen + 2 > dec->dst_room) {
+        h2x_hpack_spill(dec);
+    }
+
+    if (!dec->nostore) {
+        h2x_ring_read(dec->dst, dec->ring, dec->ring_size, e->off, nlen);
+        dec->dst[nlen] = '\0';
+        dec->dst_len = nlen + 1;
+    }
+
+    return H2X_OK;
+}
+
+
+/*
+ * A string length is known: check it against the limits before reading
+ * the string.  value: 0 for the name, 1 for the value.
+ */
+static int
+h2x_hpack_string_begin(h2x_hpack_dec_t *dec, int value)
+{
+    size_t  len, least, need;
+
+    len = dec->ival;
+    dec->slen = dec->ival;
+    dec->hbits = 0;
+    dec->hnbits = 0;
+
+    /* the fewest octets the string can decode to */
+    least = dec->huff ? len * 8 / 30 : len;
+
+    if (h2x_hpack_hard(dec, dec->name_len + dec->value_len + least)) {
+        return H2X_HPACK_CALM;
+    }
+
+    /* the string, its NUL, and the value's NUL after a name */
+    need = least + 1 + (value ? 0 : 1);
+    while (!dec->nostore && dec->dst_len + need > dec->dst_room) {
+        h2x_hpack_spill(dec);
+    }
+
+    return H2X_OK;
+}
+
+
+/* Read string bytes [*pp, end) of the current string. */
+static int
+h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
+    const uint8_t *end, int value)
+{
+    const uint8_t  *p, *stop;
+    size_t          n, olen, room;
+    int             rc;
+
+    p = *pp;
+    n = (size_t) (end - p);
+    if (n > dec->slen) {
+        n = dec->slen;
+    }
+    stop = p + n;
+
+    if (!dec->huff) {
+        while (!dec->nostore
+               && dec->dst_len + n + 1 + (value ? 0 : 1) > dec->dst_room)
+        {
+            h2x_hpack_spill(dec);
+        }
+        if (!dec->nostore) {
+            {
+                memcpy(dec->dst + dec->dst_len, p, n);
+                dec->dst_len += n;
+            }
+        }
+        p = stop;
+        olen = n;
+
+    } else {
+        olen = 0;
+        for ( ;; ) {
+            if (dec->nostore) {
+                rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop,
+                                  NULL, &olen, 0, 0);
+                if (rc == H2X_HUFF_BAD) {
+                    return H2X_ERROR;
+                }
+                break;
+            }
+
+            room = dec->dst_room - 1 - (value ? 0 : 1);
+            olen = dec->dst_len;
+            rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop,
+                              dec->dst, &olen, room, 1);
+            olen -= dec->dst_len;
+            dec->dst_len += olen;
+
+            if (rc == H2X_HUFF_OK) {
+                break;
+            }
+            if (rc == H2X_HUFF_BAD) {
+                return H2X_ERROR;
+            }
+
+            /* full: continue in the scratch area or without storing */
+            if (value) {
+                dec->value_len += olen;
+            } else {
+                dec->name_len += olen;
+            }
+            h2x_hpack_spill(dec);
+            olen = 0;
+        }
+    }
+
+    if (value) {
+        dec->value_len += olen;
+    } else {
+        dec->name_len += olen;
+    }
+
+    dec->slen -= (uint32_t) n;
+    *pp = p;
+
+    if (dec->huff && dec->discard
+        && h2x_hpack_hard(dec, dec->name_len + dec->value_len))
+    {
+        return H2X_HPACK_CALM;
+    }
+
+    if (dec->slen == 0) {
+        if (dec->huff && !h2x_huff_padding_ok(dec->hbits, dec->hnbits)) {
+            return H2X_ERROR;
+        }
+        if (!dec->nostore) {
+            dec->dst[dec->dst_len++] = '\0';
+        }
+    }
+
+    return H2X_OK;
+}
+
+
+/* A literal is complete. */
+static int
+h2x_hpack_literal_end(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
+{
+    h2x_header_t   *h;
+    const uint8_t  *name, *value;
+    size_t          nlen, vlen;
+
+    nlen = dec->name_len;
+    vlen = dec->value_len;
+
+    dec->nfields++;
+    dec->list_size += nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD;
+
+    if (dec->nfields > dec->limits.hard_fields
+        || dec->list_size > dec->limits.hard_list_size)
+    {
+        return H2X_HPACK_CALM;
+    }
+
+    if (dec->nostore) {
+        name = NULL;
+        value = NULL;
+    } else if (dec->sname) {
+        name = dec->sname;
+        value = dec->dst;
+    } else {
+        name = dec->dst;
+        value = dec->dst + nlen + 1;
+    }
+
+    if (!dec->discard) {
+        h = &out->fields[out->nfields++];
+        h->name = name;
+        h->name_len = nlen;
+        h->value = value;
+        h->value_len = vlen;
+        h->flags = dec->rep == H2X_HR_NEVER ? H2X_HEADER_NEVER_INDEX
+                   : dec->rep == H2X_HR_NOIDX ? H2X_HEADER_NO_INDEX : 0;
+        if (dec->sname_idx) {
+            h->flags |= H2X_HEADER_STATIC_NAME
+                        | (unsigned) h2x_hpack_static_first[dec->sname_idx]
+                              << 8;
+        }
+        out->len += dec->dst_len;
+    }
+
+    if (dec->rep == H2X_HR_INC) {
+        if (dec->nostore) {
+            h2x_hpack_dec_evict(dec, 0);
+        } else {
+            h2x_hpack_dec_insert(dec, name, nlen, value, vlen);
+        }
+    }
+
+    return H2X_OK;
+}
+
+
+/*
+ * A string length is complete (state H2X_HS_NAME_LEN[_INT] or
+ * H2X_HS_VALUE_LEN[_INT]): check it and go to the string's bytes, or
+ * finish an empty string at once.
+ */
+static int
+h2x_hpack_string_ready(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
+{
+    int  value, rc;
+
+    value = dec->state >= H2X_HS_VALUE_LEN;
+
+    rc = h2x_hpack_string_begin(dec, value);
+    if (rc != H2X_OK) {
+        return rc;
+    }
+
+    dec->state = value ? H2X_HS_VALUE : H2X_HS_NAME;
+
+    if (dec->slen) {
+        return H2X_OK;
+    }
+
+    /* empty string: a Huffman one has no padding either */
+    if (!dec->nostore) {
+        dec->dst[dec->dst_len++] = '\0';
+    }
+
+    if (!value) {
+        dec->state = H2X_HS_VALUE_LEN;
+        return H2X_OK;
+    }
+
+    dec->state = H2X_HS_REP;
+    return h2x_hpack_literal_end(dec, out);
+}
+
+
+/* The integer of a representation is complete. */
+static int
+h2x_hpack_rep_int(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
+{
+    int  rc;
+
+    switch (dec->rep) {
+
+    case H2X_HR_INDEXED:
+        dec->state = H2X_HS_REP;
+        return h2x_hpack_indexed(dec, dec->ival, out);
+
+    case H2X_HR_SIZE:
+        if (!dec->field_start || dec->ival > dec->limits.max_table_size) {
+            return H2X_ERROR;
+        }
+        dec->max_size = dec->ival;
+        h2x_hpack_dec_evict(dec, dec->max_size);
+        dec->state = H2X_HS_REP;
+        return H2X_OK;
+
+    default:
+        h2x_hpack_literal_begin(dec, out);
+        if (dec->ival == 0) {
+            dec->state = H2X_HS_NAME_LEN;
+            return H2X_OK;
+        }
+        rc = h2x_hpack_literal_name(dec, dec->ival);
+        dec->state = H2X_HS_VALUE_LEN;
+        return rc;
+    }
 }
 
 
@@ -46,16 +1013,217 @@ int
 h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
     int end, h2x_hpack_out_t *out)
 {
-    (void) dec; (void) in; (void) len; (void) end; (void) out;
-    return H2X_ERROR;
+    const uint8_t  *p, *last;
+    unsigned        b;
+    int             rc;
+
+    if (dec->failed) {
+        return dec->fail_rc;
+    }
+
+    if (!dec->in_block) {
+        dec->in_block = 1;
+        dec->field_start = 1;
+        dec->too_large = 0;
+        dec->list_size = 0;
+        dec->nfields = 0;
+        dec->state = H2X_HS_REP;
+    }
+
+    p = in;
+    last = in + len;
+    rc = H2X_OK;
+
+    while (p < last) {
+
+        switch (dec->state) {
+
+        case H2X_HS_REP:
+            b = *p++;
+            dec->ishift = 0;
+
+            if (b & 0x80) {
+                dec->rep = H2X_HR_INDEXED;
+                dec->ival = b & 0x7f;
+                if (h2x_likely(dec->ival != 0x7f)) {
+                    rc = h2x_hpack_indexed(dec, dec->ival, out);
+                    break;
+                }
+
+            } else if (b & 0x40) {
+                dec->rep = H2X_HR_INC;
+                dec->ival = b & 0x3f;
+                if (dec->ival != 0x3f) {
+                    rc = h2x_hpack_rep_int(dec, out);
+                    break;
+                }
+
+            } else if (b & 0x20) {
+                dec->rep = H2X_HR_SIZE;
+                dec->ival = b & 0x1f;
+                if (dec->ival != 0x1f) {
+                    rc = h2x_hpack_rep_int(dec, out);
+                    break;
+                }
+
+            } else {
+                dec->rep = (b & 0x10) ? H2X_HR_NEVER : H2X_HR_NOIDX;
+                dec->ival = b & 0x0f;
+                if (dec->ival != 0x0f) {
+                    rc = h2x_hpack_rep_int(dec, out);
+                    break;
+                }
+            }
+
+            dec->state = H2X_HS_INT;
+            /* fall through */
+
+        case H2X_HS_INT:
+            rc = h2x_hpack_int_more(dec, &p, last);
+            if (rc <= 0) {
+                rc = rc < 0 ? H2X_ERROR : H2X_OK;
+                break;
+            }
+            rc = h2x_hpack_rep_int(dec, out);
+            break;
+
+        case H2X_HS_NAME_LEN:
+        case H2X_HS_VALUE_LEN:
+            b = *p++;
+            dec->huff = (b & 0x80) != 0;
+            dec->ival = b & 0x7f;
+            dec->ishift = 0;
+            if (dec->ival == 0x7f) {
+                dec->state++;   /* to the _LEN_INT state */
+                break;
+            }
+            rc = h2x_hpack_string_ready(dec, out);
+            break;
+
+        case H2X_HS_NAME_LEN_INT:
+        case H2X_HS_VALUE_LEN_INT:
+            rc = h2x_hpack_int_more(dec, &p, last);
+            if (rc <= 0) {
+                rc = rc < 0 ? H2X_ERROR : H2X_OK;
+                break;
+            }
+            rc = h2x_hpack_string_ready(dec, out);
+            break;
+
+        case H2X_HS_NAME:
+        case H2X_HS_VALUE:
+            rc = h2x_hpack_string_run(dec, &p, last,
+                                      dec->state == H2X_HS_VALUE);
+            if (rc == H2X_OK && dec->slen == 0) {
+                if (dec->state == H2X_HS_NAME) {
+                    dec->state = H2X_HS_VALUE_LEN;
+                } else {
+                    dec->state = H2X_HS_REP;
+                    rc = h2x_hpack_literal_end(dec, out);
+                }
+            }
+            break;
+        }
+
+        if (h2x_unlikely(rc != H2X_OK)) {
+            return h2x_hpack_fail(dec, rc);
+        }
+    }
+
+    if (!end) {
+        return dec->too_large ? H2X_HPACK_TOO_LARGE : H2X_AGAIN;
+    }
+
+    if (dec->state != H2X_HS_REP) {
+        return h2x_hpack_fail(dec, H2X_ERROR);
+    }
+
+    dec->in_block = 0;
+
+    return dec->too_large ? H2X_HPACK_TOO_LARGE : H2X_OK;
 }
 
 
-int
-h2x_hpack_dec_set_max_table_size(h2x_hpack_dec_t *dec, uint32_t size)
+/* ---- encoder ----------------------------------------------------------- */
+
+/* What the default policy does with a field, by static name index. */
+#define H2X_EP_INDEX    0
+#define H2X_EP_LITERAL  1   /* without indexing: values rarely repeat */
+#define H2X_EP_NEVER    2   /* sensitive: never indexed */
+#define H2X_EP_COOKIE   3   /* never indexed when shorter than 20 bytes */
+
+static const uint8_t  h2x_hpack_enc_policy[62] = {
+    [4] = H2X_EP_LITERAL,   /* :path */
+    [5] = H2X_EP_LITERAL,
+    [21] = H2X_EP_LITERAL,  /* age */
+    [23] = H2X_EP_NEVER,    /* authorization */
+    [28] = H2X_EP_LITERAL,  /* content-length */
+    [32] = H2X_EP_COOKIE,   /* cookie */
+    [34] = H2X_EP_LITERAL,  /* etag */
+    [40] = H2X_EP_LITERAL,  /* if-modified-since */
+    [41] = H2X_EP_LITERAL,  /* if-none-match */
+    [46] = H2X_EP_LITERAL,  /* location */
+    [49] = H2X_EP_NEVER,    /* proxy-authorization */
+    [55] = H2X_EP_NEVER,    /* set-cookie */
+};
+
+
+static inline uint32_t
+h2x_hpack_hash(const uint8_t *p, size_t n, uint64_t seed)
 {
-    (void) dec; (void) size;
-    return H2X_OK;
+    uint64_t  h, w;
+
+    h = seed * 0x9e3779b97f4a7c15ull ^ n;
+
+    while (n >= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+        p += 8;
+        n -= 8;
+    }
+
+    if (n) {
+        w = 0;
+        if (n >= 4) {
+            uint32_t  a, b;
+
+            memcpy(&a, p, 4);
+            memcpy(&b, p + n - 4, 4);
+            w = (uint64_t) a << 32 | b;
+        } else {
+            w = (uint64_t) p[0] << 16 | (uint64_t) p[n >> 1] << 8 | p[n - 1];
+        }
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    }
+
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+
+    return (uint32_t) h;
+}
+
+
+/* The lowest static index whose name is name, or 0. */
+static inline unsigned
+h2x_hpack_static_find(const uint8_t *name, size_t len)
+{
+    unsigned  i;
+
+    if (len == 0 || len > 27) {
+        return 0;
+    }
+
+    i = h2x_hpack_static_slot[H2X_HPACK_STATIC_HASH(name, len)];
+
+    if (i && h2x_hpack_static[i].name_len == len
+        && memcmp(h2x_hpack_static[i].name, name, len) == 0)
+    {
+        return i;
+    }
+
+    return 0;
 }
 
 
@@ -63,9 +1231,48 @@ int
 h2x_hpack_enc_init(h2x_hpack_enc_t *enc, const h2x_allocator_t *alloc,
     uint32_t cap)
 {
+    uint32_t  n, b;
+
     memset(enc, 0, sizeof(*enc));
     enc->alloc = alloc;
+
+    if (cap == 0) {
+        cap = H2X_HPACK_DEFAULT_TABLE_SIZE;
+    }
+    if (cap > (1u << 30)) {
+        cap = 1u << 30;
+    }
+
     enc->cap = cap;
+    enc->ring_size = cap;
+    enc->next_id = 1;
+    enc->oldest_id = 1;
+
+    /* the peer's decoder starts with 4096 (RFC 9113 6.5.2) */
+    enc->max_size = H2X_HPACK_DEFAULT_TABLE_SIZE;
+    if (cap < enc->max_size) {
+        enc->update_pending = 1;
+        enc->update_min = cap;
+        enc->update_final = cap;
+    }
+
+    n = h2x_pow2_at_least(cap / H2X_HPACK_ENTRY_OVERHEAD + 1);
+    b = n * 2;
+    enc->ent_mask = n - 1;
+    enc->bucket_mask = b - 1;
+
+    enc->ents = h2x_alloc(alloc, n * sizeof(h2x_hpack_eent_t));
+    enc->buckets = h2x_alloc(alloc, 2 * b * sizeof(uint32_t));
+    enc->ring = h2x_alloc(alloc, cap + 1);
+
+    if (enc->ents == NULL || enc->buckets == NULL || enc->ring == NULL) {
+        h2x_hpack_enc_free(enc);
+        return H2X_NOMEM;
+    }
+
+    enc->name_buckets = enc->buckets + b;
+    memset(enc->buckets, 0, 2 * b * sizeof(uint32_t));
+
     return H2X_OK;
 }
 
@@ -73,14 +1280,198 @@ h2x_hpack_enc_init(h2x_hpack_enc_t *enc, const h2x_allocator_t *alloc,
 void
 h2x_hpack_enc_free(h2x_hpack_enc_t *enc)
 {
-    (void) enc;
+    if (enc->alloc == NULL) {
+        return;
+    }
+
+    h2x_free(enc->alloc, enc->ents);
+    h2x_free(enc->alloc, enc->buckets);
+    h2x_free(enc->alloc, enc->ring);
+    enc->ents = NULL;
+    enc->buckets = NULL;
+    enc->name_buckets = NULL;
+    enc->ring = NULL;
 }
 
 
 void
 h2x_hpack_enc_set_peer_table_size(h2x_hpack_enc_t *enc, uint32_t size)
 {
-    (void) enc; (void) size;
+    if (size > enc->cap) {
+        size = enc->cap;
+    }
+
+    if (!enc->update_pending || size < enc->update_min) {
+        enc->update_min = size;
+    }
+    enc->update_final = size;
+    enc->update_pending = 1;
+}
+
+
+static void
+h2x_hpack_enc_evict(h2x_hpack_enc_t *enc, uint32_t max)
+{
+    h2x_hpack_eent_t  *e;
+    uint32_t           n;
+
+    while (enc->size > max) {
+        e = &enc->ents[enc->oldest_id & enc->ent_mask];
+        n = e->name_len + e->value_len;
+        enc->size -= n + H2X_HPACK_ENTRY_OVERHEAD;
+        enc->ring_used -= n;
+        enc->oldest_id++;
+    }
+}
+
+
+/* Ids are about to wrap: renumber the live entries by a multiple of the
+ * slot count, so that their slots stay where they are. */
+static void
+h2x_hpack_enc_renumber(h2x_hpack_enc_t *enc)
+{
+    h2x_hpack_eent_t  *e;
+    uint32_t           base, id, i, *b;
+
+    base = (enc->oldest_id - 1) & ~enc->ent_mask;
+
+    for (id = enc->oldest_id; id != enc->next_id; id++) {
+        e = &enc->ents[id & enc->ent_mask];
+        e->next = e->next >= enc->oldest_id ? e->next - base : 0;
+        e->next_name = e->next_name >= enc->oldest_id
+                       ? e->next_name - base : 0;
+    }
+
+    b = enc->buckets;
+    for (i = 0; i < 2 * (enc->bucket_mask + 1); i++) {
+        b[i] = b[i] >= enc->oldest_id ? b[i] - base : 0;
+    }
+
+    enc->oldest_id -= base;
+    enc->next_id -= base;
+}
+
+
+static void
+h2x_hpack_enc_insert(h2x_hpack_enc_t *enc, const uint8_t *name,
+    size_t name_len, const uint8_t *value, size_t value_len,
+    uint32_t hash, uint32_t name_hash, int chain_name)
+{
+    h2x_hpack_eent_t  *e;
+    size_t             size;
+    uint32_t           id, *b;
+
+    size = name_len + value_len + H2X_HPACK_ENTRY_OVERHEAD;
+
+    if (size > enc->max_size) {
+        h2x_hpack_enc_evict(enc, 0);
+        return;
+    }
+
+    h2x_hpack_enc_evict(enc, enc->max_size - (uint32_t) size);
+
+    if (h2x_unlikely(enc->next_id == 0xffffffff)) {
+        h2x_hpack_enc_renumber(enc);
+    }
+
+    id = enc->next_id++;
+    e = &enc->ents[id & enc->ent_mask];
+
+    e->off = enc->ring_head;
+    e->name_len = (uint32_t) name_len;
+    e->value_len = (uint32_t) value_len;
+    h2x_ring_write(enc->ring, enc->ring_size, e->off, name, name_len);
+    h2x_ring_write(enc->ring, enc->ring_size,
+                   h2x_ring_off(enc->ring_size, e->off, name_len),
+                   value, value_len);
+    enc->ring_head = h2x_ring_off(enc->ring_size, e->off,
+                                  name_len + value_len);
+    enc->ring_used += (uint32_t) (name_len + value_len);
+    enc->size += (uint32_t) size;
+
+    e->hash = hash;
+    b = &enc->buckets[hash & enc->bucket_mask];
+    e->next = *b;
+    *b = id;
+
+    e->name_hash = name_hash;
+    if (chain_name) {
+        b = &enc->name_buckets[name_hash & enc->bucket_mask];
+        e->next_name = *b;
+        *b = id;
+    } else {
+        e->next_name = 0;
+    }
+}
+
+
+static inline size_t
+h2x_hpack_int_len(size_t v, unsigned prefix)
+{
+    size_t  max, n;
+
+    max = ((size_t) 1 << prefix) - 1;
+    if (v < max) {
+        return 1;
+    }
+
+    v -= max;
+    for (n = 2; v >= 128; n++) {
+        v >>= 7;
+    }
+
+    return n;
+}
+
+
+static inline uint8_t *
+h2x_hpack_put_int(uint8_t *p, size_t v, unsigned prefix, unsigned first)
+{
+    size_t  max;
+
+    max = ((size_t) 1 << prefix) - 1;
+    if (h2x_likely(v < max)) {
+        *p++ = (uint8_t) (first | v);
+        return p;
+    }
+
+    *p++ = (uint8_t) (first | max);
+    v -= max;
+    while (v >= 128) {
+        *p++ = (uint8_t) (0x80 | (v & 0x7f));
+        v >>= 7;
+    }
+    *p++ = (uint8_t) v;
+
+    return p;
+}
+
+
+static inline uint8_t *
+h2x_hpack_put_str(h2x_hpack_enc_t *enc, uint8_t *p, const uint8_t *s,
+    size_t len)
+{
+    size_t  hlen;
+
+    if (len && !(enc->mode & H2X_HPACK_ENC_NO_HUFFMAN)) {
+        hlen = h2x_huff_encoded_len(s, len);
+        if (hlen < len) {
+            p = h2x_hpack_put_int(p, hlen, 7, 0x80);
+            return p + h2x_huff_encode(p, s, len);
+        }
+    }
+
+    p = h2x_hpack_put_int(p, len, 7, 0);
+    memcpy(p, s, len);
+
+    return p + len;
+}
+
+
+static inline size_t
+h2x_hpack_add_sat(size_t a, size_t b)
+{
+    return a + b < a ? (size_t) -1 : a + b;
 }
 
 
@@ -88,8 +1479,21 @@ size_t
 h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
     size_t n)
 {
-    (void) enc; (void) h; (void) n;
-    return 0;
+    size_t  total, i, f;
+
+    /* two size updates of at most 1 + 5 octets */
+    total = enc->update_pending ? 12 : 0;
+
+    for (i = 0; i < n; i++) {
+        /* first octet and up to 5 of index, or a literal name */
+        f = h2x_hpack_add_sat(h[i].name_len,
+                              h2x_hpack_int_len(h[i].name_len, 7) + 6);
+        f = h2x_hpack_add_sat(f, h[i].value_len);
+        f = h2x_hpack_add_sat(f, h2x_hpack_int_len(h[i].value_len, 7));
+        total = h2x_hpack_add_sat(total, f);
+    }
+
+    return total;
 }
 
 
@@ -97,7 +1501,276 @@ int
 h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
     uint8_t *buf, size_t size, size_t *written)
 {
-    (void) enc; (void) h; (void) n; (void) buf; (void) size;
-    *written = 0;
-    return H2X_ERROR;
+    const h2x_header_t         *f;
+    const h2x_hpack_eent_t     *e;
+    const h2x_hpack_static_t   *st;
+    uint8_t                    *p;
+    size_t                      i, nlen, vlen;
+    uint32_t                    id, hash, name_hash, nidx;
+    unsigned                    sidx, j, policy, never, index, have_nh;
+
+    if (size < h2x_hpack_enc_bound(enc, h, n)) {
+        *written = 0;
+        return H2X_AGAIN;
+    }
+
+    p = buf;
+
+    if (enc->update_pending) {
+        if (enc->update_min < enc->update_final) {
+            p = h2x_hpack_put_int(p, enc->update_min, 5, 0x20);
+            h2x_hpack_enc_evict(enc, enc->update_min);
+        }
+        p = h2x_hpack_put_int(p, enc->update_final, 5, 0x20);
+        enc->max_size = enc->update_final;
+        h2x_hpack_enc_evict(enc, enc->max_size);
+        enc->update_pending = 0;
+    }
+
+    for (i = 0; i < n; i++) {
+        f = &h[i];
+        nlen = f->name_len;
+        vlen = f->value_len;
+
+        sidx = h2x_hpack_static_find(f->name, nlen);
+        policy = h2x_hpack_enc_policy[sidx];
+
+        if (enc->mode & H2X_HPACK_ENC_INDEX_ALL) {
+            never = (f->flags & H2X_HEADER_NEVER_INDEX) != 0;
+            index = !never && !(f->flags & H2X_HEADER_NO_INDEX);
+
+        } else {
+            never = (f->flags & H2X_HEADER_NEVER_INDEX)
+                    || policy == H2X_EP_NEVER
+                    || (policy == H2X_EP_COOKIE && vlen < 20);
+            index = !never && !(f->flags & H2X_HEADER_NO_INDEX)
+                    && (policy != H2X_EP_LITERAL
+                        || (f->flags & H2X_HEADER_INDEX))
+                    && (nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD) * 4
+                       <= (size_t) enc->max_size * 3;
+        }
+
+        have_nh = 0;
+        name_hash = 0;
+
+        if (!never) {
+            /* an exact match in the static table */
+            if (sidx) {
+                for (j = sidx;
+                     j <= H2X_HPACK_STATIC_COUNT
+                     && h2x_hpack_static_first[j] == sidx;
+                     j++)
+                {
+                    st = &h2x_hpack_static[j];
+                    if (st->value_len == vlen
+                        && memcmp(st->value, f->value, vlen) == 0)
+                    {
+                        break;
+                    }
+                }
+                if (j <= H2X_HPACK_STATIC_COUNT
+                    && h2x_hpack_static_first[j] == sidx)
+                {
+                    p = h2x_hpack_put_int(p, j, 7, 0x80);
+                    continue;
+                }
+                hash = h2x_hpack_hash(f->value, vlen, sidx);
+
+            } else {
+                name_hash = h2x_hpack_hash(f->name, nlen, 0x100);
+                have_nh = 1;
+                hash = h2x_hpack_hash(f->value, vlen, name_hash);
+            }
+
+            /* an exact match in the dynamic table */
+            for (id = enc->buckets[hash & enc->bucket_mask];
+                 id >= enc->oldest_id;
+                 id = e->next)
+            {
+                e = &enc->ents[id & enc->ent_mask];
+                if (e->hash == hash && e->name_len == nlen
+                    && e->value_len == vlen
+                    && h2x_ring_equal(enc->ring, enc->ring_size, e->off,
+                                      f->name, nlen)
+                    && h2x_ring_equal(enc->ring, enc->ring_size,
+                                      h2x_ring_off(enc->ring_size, e->off,
+                                                   nlen),
+                                      f->value, vlen))
+                {
+                    break;
+                }
+            }
+
+            if (id >= enc->oldest_id) {
+                p = h2x_hpack_put_int(p, H2X_HPACK_STATIC_COUNT
+                                         + (enc->next_id - id), 7, 0x80);
+                continue;
+            }
+
+        } else {
+            hash = 0;
+        }
+
+        /* the name: static index, dynamic index, or literal */
+        nidx = sidx;
+        if (!sidx) {
+            if (!have_nh) {
+                name_hash = h2x_hpack_hash(f->name, nlen, 0x100);
+            }
+            for (id = enc->name_buckets[name_hash & enc->bucket_mask];
+                 id >= enc->oldest_id;
+                 id = e->next_name)
+            {
+                e = &enc->ents[id & enc->ent_mask];
+                if (e->name_hash == name_hash && e->name_len == nlen
+                    && h2x_ring_equal(enc->ring, enc->ring_size, e->off,
+                                      f->name, nlen))
+                {
+                    nidx = H2X_HPACK_STATIC_COUNT + (enc->next_id - id);
+                    break;
+                }
+            }
+        }
+
+        if (index) {
+            p = h2x_hpack_put_int(p, nidx, 6, 0x40);
+        } else {
+            p = h2x_hpack_put_int(p, nidx, 4, never ? 0x10 : 0x00);
+        }
+
+        if (nidx == 0) {
+            p = h2x_hpack_put_str(enc, p, f->name, nlen);
+        }
+        p = h2x_hpack_put_str(enc, p, f->value, vlen);
+
+        if (index) {
+            if (never) {
+                hash = 0;
+            }
+            h2x_hpack_enc_insert(enc, f->name, nlen, f->value, vlen, hash,
+                                 name_hash, sidx == 0);
+        }
+    }
+
+    *written = (size_t) (p - buf);
+
+    return H2X_OK;
+}
+
+
+/* ---- primitives and inspection ----------------------------------------- */
+
+size_t
+h2x_hpack_encode_int(uint8_t *dst, uint32_t v, unsigned prefix,
+    unsigned first)
+{
+    return (size_t) (h2x_hpack_put_int(dst, v, prefix, first) - dst);
+}
+
+
+int
+h2x_hpack_decode_int(const uint8_t *in, size_t len, unsigned prefix,
+    uint32_t *v)
+{
+    h2x_hpack_dec_t  dec;
+    const uint8_t   *p;
+    unsigned         max;
+    int              rc;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    max = (1u << prefix) - 1;
+    if ((in[0] & max) < max) {
+        *v = in[0] & max;
+        return 1;
+    }
+
+    dec.ival = max;
+    dec.ishift = 0;
+    p = in + 1;
+    rc = h2x_hpack_int_more(&dec, &p, in + len);
+    if (rc <= 0) {
+        return rc;
+    }
+
+    *v = dec.ival;
+    return (int) (p - in);
+}
+
+
+uint32_t
+h2x_hpack_dec_table_size(const h2x_hpack_dec_t *dec)
+{
+    return dec->size;
+}
+
+
+uint32_t
+h2x_hpack_dec_table_count(const h2x_hpack_dec_t *dec)
+{
+    return dec->count;
+}
+
+
+int
+h2x_hpack_dec_table_entry(const h2x_hpack_dec_t *dec, uint32_t i,
+    uint8_t *buf, size_t size, size_t *name_len, size_t *value_len)
+{
+    const h2x_hpack_dent_t  *e;
+
+    if (i >= dec->count) {
+        return H2X_ERROR;
+    }
+
+    e = &dec->ents[(dec->head - 1 - i) & dec->ent_mask];
+    if ((size_t) e->name_len + e->value_len > size) {
+        return H2X_ERROR;
+    }
+
+    h2x_ring_read(buf, dec->ring, dec->ring_size, e->off,
+                  (size_t) e->name_len + e->value_len);
+    *name_len = e->name_len;
+    *value_len = e->value_len;
+
+    return H2X_OK;
+}
+
+
+uint32_t
+h2x_hpack_enc_table_size(const h2x_hpack_enc_t *enc)
+{
+    return enc->size;
+}
+
+
+uint32_t
+h2x_hpack_enc_table_count(const h2x_hpack_enc_t *enc)
+{
+    return enc->next_id - enc->oldest_id;
+}
+
+
+int
+h2x_hpack_enc_table_entry(const h2x_hpack_enc_t *enc, uint32_t i,
+    uint8_t *buf, size_t size, size_t *name_len, size_t *value_len)
+{
+    const h2x_hpack_eent_t  *e;
+
+    if (i >= enc->next_id - enc->oldest_id) {
+        return H2X_ERROR;
+    }
+
+    e = &enc->ents[(enc->next_id - 1 - i) & enc->ent_mask];
+    if ((size_t) e->name_len + e->value_len > size) {
+        return H2X_ERROR;
+    }
+
+    h2x_ring_read(buf, enc->ring, enc->ring_size, e->off,
+                  (size_t) e->name_len + e->value_len);
+    *name_len = e->name_len;
+    *value_len = e->value_len;
+
+    return H2X_OK;
 }

@@ -210,24 +210,21 @@ typedef struct {
     /* representation state (carried over between fragments) */
     unsigned                   state;
     unsigned                   rep;        /* kind of representation */
-    unsigned                   flags;      /* of the field being decoded */
-    unsigned                   prefix;     /* integer prefix bits */
     uint32_t                   ival;       /* integer being decoded */
     unsigned                   ishift;
     uint32_t                   slen;       /* string bytes still to read */
     unsigned                   huff:1;
     unsigned                   discard:1;  /* field is not output */
     unsigned                   nostore:1;  /* field bytes are not kept */
-    uint64_t                   hbits;      /* Huffman bit accumulator */
     unsigned                   hnbits;
-    uint8_t                   *dst;        /* base of the field's strings */
+    uint64_t                   hbits;      /* Huffman bits, left-justified */
+    uint8_t                   *dst;        /* the field's strings */
+    size_t                     dst_len;
     size_t                     dst_room;
     size_t                     name_len;
     size_t                     value_len;
-    const uint8_t             *sname;      /* name from a table */
-    uint32_t                   sname_idx;  /* static index or 0 */
-    uint32_t                   name_size;  /* name bytes (for nostore) */
-    uint32_t                   value_size;
+    const uint8_t             *sname;      /* name from the static table */
+    uint32_t                   sname_idx;
 } h2x_hpack_dec_t;
 
 
@@ -360,6 +357,28 @@ size_t h2x_huff_encode(uint8_t *dst, const uint8_t *s, size_t len);
  * output exceeds room. */
 ptrdiff_t h2x_huff_decode(uint8_t *dst, size_t room, const uint8_t *s,
     size_t len);
+
+/* RFC 7541 5.1 integer with an N-bit prefix (1..8) after the bits in
+ * first.  Encode returns the octets written (at most 6); decode returns
+ * the octets read, 0 when in ends first, -1 on overflow (above 2^32-1 or
+ * more than 5 continuation octets). */
+size_t h2x_hpack_encode_int(uint8_t *dst, uint32_t v, unsigned prefix,
+    unsigned first);
+int h2x_hpack_decode_int(const uint8_t *in, size_t len, unsigned prefix,
+    uint32_t *v);
+
+/* Dynamic table inspection (tests, debugging): size per RFC 7541 4.1,
+ * entries, and entry i (0 the newest) copied into buf as name then
+ * value.  Returns H2X_OK, or H2X_ERROR if i is out of range or the entry
+ * does not fit. */
+uint32_t h2x_hpack_dec_table_size(const h2x_hpack_dec_t *dec);
+uint32_t h2x_hpack_dec_table_count(const h2x_hpack_dec_t *dec);
+int h2x_hpack_dec_table_entry(const h2x_hpack_dec_t *dec, uint32_t i,
+    uint8_t *buf, size_t size, size_t *name_len, size_t *value_len);
+uint32_t h2x_hpack_enc_table_size(const h2x_hpack_enc_t *enc);
+uint32_t h2x_hpack_enc_table_count(const h2x_hpack_enc_t *enc);
+int h2x_hpack_enc_table_entry(const h2x_hpack_enc_t *enc, uint32_t i,
+    uint8_t *buf, size_t size, size_t *name_len, size_t *value_len);
 
 
 #endif /* _H2X_HPACK_H_INCLUDED_ */
