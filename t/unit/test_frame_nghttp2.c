@@ -176,8 +176,8 @@ h_stream_error(void *data, const h2x_frame_error_t *err)
 
 static const h2x_frame_callbacks_t  h2x_cb = {
     h_header, h_data, h_block, NULL, NULL, h_rst_stream, h_setting, h_ping,
-    h_goaway, h_priority_field, h_window_update, h_priority_update, h_priority_field,
-    h_end, h_stream_error
+    h_goaway, h_priority_field, h_window_update, h_priority_update,
+    h_priority_field, h_end, h_stream_error
 };
 
 
