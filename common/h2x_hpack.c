@@ -184,6 +184,14 @@ h2x_huff_encode(uint8_t *dst, const uint8_t *s, size_t len)
 }
 
 
+/* The nb valid bits of a left-justified accumulator, the rest zero. */
+static inline uint64_t
+h2x_huff_keep(uint64_t acc, unsigned nb)
+{
+    return nb >= 64 ? acc : nb ? acc & ~(~(uint64_t) 0 >> nb) : 0;
+}
+
+
 #define H2X_HUFF_OK      0
 #define H2X_HUFF_FULL    1
 #define H2X_HUFF_BAD    -1
@@ -191,8 +199,8 @@ h2x_huff_encode(uint8_t *dst, const uint8_t *s, size_t len)
 
 /*
  * Decode the Huffman bytes [*pp, end), a piece of a string, appending the
- * symbols to out[*olen ..] while *olen < room (store != 0), or only
- * counting them (store == 0).  The bit state (*pacc, *pnb: the next bits
+ * symbols to out[*olen ..] (store != 0) or only counting them (store ==
+ * 0), while *olen < room.  The bit state (*pacc, *pnb: the next bits
  * of the string, left-justified) carries over between pieces.  Returns
  * H2X_HUFF_OK with all of the piece consumed, H2X_HUFF_FULL when out is
  * full (*pp tells how far it got; call again with more room) or
@@ -216,7 +224,9 @@ h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
     for ( ;; ) {
 
         /* refill to at least 56 bits while input lasts */
-        if (end - p >= 8) {
+        if (nb > 56) {
+            /* void: resumed with a full accumulator */
+        } else if (end - p >= 8) {
             acc |= h2x_load_be64(p) >> nb;
             k = (63 - nb) >> 3;
             p += k;
@@ -253,14 +263,14 @@ h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
                 return H2X_HUFF_BAD;
             }
 
+            if (h2x_unlikely(olen >= room)) {
+                *pp = p;
+                *pacc = h2x_huff_keep(acc, nb);
+                *pnb = nb;
+                *polen = olen;
+                return H2X_HUFF_FULL;
+            }
             if (store) {
-                if (h2x_unlikely(olen >= room)) {
-                    *pp = p;
-                    *pacc = nb ? acc & ~(~(uint64_t) 0 >> nb) : 0;
-                    *pnb = nb;
-                    *polen = olen;
-                    return H2X_HUFF_FULL;
-                }
                 out[olen] = (uint8_t) sym;
             }
             olen++;
@@ -276,7 +286,7 @@ h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
 done:
 
     *pp = p;
-    *pacc = nb ? acc & ~(~(uint64_t) 0 >> nb) : 0;
+    *pacc = h2x_huff_keep(acc, nb);
     *pnb = nb;
     *polen = olen;
 
@@ -782,13 +792,18 @@ h2x_hpack_string_begin(h2x_hpack_dec_t *dec, int value)
 }
 
 
-/* Read string bytes [*pp, end) of the current string. */
+/*
+ * Read string bytes [*pp, end) of the current string.  Huffman output is
+ * bounded symbol by symbol: by the room where it goes (then the field
+ * spills to the scratch area or is only checked) and, whatever the
+ * fragmentation, by the hard cap on decoded bytes (then CALM).
+ */
 static int
 h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
     const uint8_t *end, int value)
 {
     const uint8_t  *p, *stop;
-    size_t          n, olen, room;
+    size_t          n, olen, room, nuls, used, hard_left, *len;
     int             rc;
 
     p = *pp;
@@ -797,40 +812,48 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
         n = dec->slen;
     }
     stop = p + n;
+    len = value ? &dec->value_len : &dec->name_len;
+    nuls = value ? 1 : 2;
 
     if (!dec->huff) {
-        while (!dec->nostore
-               && dec->dst_len + n + 1 + (value ? 0 : 1) > dec->dst_room)
-        {
+        /* the length was checked against the hard cap when it came */
+        while (!dec->nostore && dec->dst_len + n + nuls > dec->dst_room) {
             h2x_hpack_spill(dec);
         }
         if (!dec->nostore) {
-            {
-                memcpy(dec->dst + dec->dst_len, p, n);
-                dec->dst_len += n;
-            }
+            memcpy(dec->dst + dec->dst_len, p, n);
+            dec->dst_len += n;
         }
+        *len += n;
         p = stop;
-        olen = n;
 
     } else {
-        olen = 0;
         for ( ;; ) {
+            used = dec->list_size + H2X_HPACK_ENTRY_OVERHEAD + dec->name_len
+                   + dec->value_len;
+            hard_left = dec->limits.hard_list_size > used
+                        ? dec->limits.hard_list_size - used : 0;
+
             if (dec->nostore) {
+                olen = 0;
                 rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop,
-                                  NULL, &olen, 0, 0);
-                if (rc == H2X_HUFF_BAD) {
-                    return H2X_ERROR;
+                                  NULL, &olen, hard_left, 0);
+                *len += olen;
+                if (rc == H2X_HUFF_OK) {
+                    break;
                 }
-                break;
+                return rc == H2X_HUFF_BAD ? H2X_ERROR : H2X_HPACK_CALM;
             }
 
-            room = dec->dst_room - 1 - (value ? 0 : 1);
+            room = dec->dst_room - nuls;
+            if (room > dec->dst_len + hard_left) {
+                room = dec->dst_len + hard_left;
+            }
             olen = dec->dst_len;
             rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop,
                               dec->dst, &olen, room, 1);
-            olen -= dec->dst_len;
-            dec->dst_len += olen;
+            *len += olen - dec->dst_len;
+            dec->dst_len = olen;
 
             if (rc == H2X_HUFF_OK) {
                 break;
@@ -838,32 +861,17 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
             if (rc == H2X_HUFF_BAD) {
                 return H2X_ERROR;
             }
-
-            /* full: continue in the scratch area or without storing */
-            if (value) {
-                dec->value_len += olen;
-            } else {
-                dec->name_len += olen;
+            if (dec->dst_len >= dec->dst_room - nuls) {
+                /* full: continue in the scratch area or only check */
+                h2x_hpack_spill(dec);
+                continue;
             }
-            h2x_hpack_spill(dec);
-            olen = 0;
+            return H2X_HPACK_CALM;
         }
-    }
-
-    if (value) {
-        dec->value_len += olen;
-    } else {
-        dec->name_len += olen;
     }
 
     dec->slen -= (uint32_t) n;
     *pp = p;
-
-    if (dec->huff && dec->discard
-        && h2x_hpack_hard(dec, dec->name_len + dec->value_len))
-    {
-        return H2X_HPACK_CALM;
-    }
 
     if (dec->slen == 0) {
         if (dec->huff && !h2x_huff_padding_ok(dec->hbits, dec->hnbits)) {
