@@ -67,6 +67,48 @@ h2x_pow2_at_least(uint32_t n)
 }
 
 
+/* memcpy() for the short strings of headers: no call below 32 octets,
+ * and never a byte outside [src, src + n). */
+static inline void
+h2x_copy(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    uint64_t  a, b;
+    uint32_t  c, d;
+
+    if (n >= 8) {
+        if (n > 16) {
+            if (n > 32) {
+                memcpy(dst, src, n);
+                return;
+            }
+            /* the first 16 and the last 16, overlapping */
+            memcpy(&a, src, 8);
+            memcpy(&b, src + 8, 8);
+            memcpy(dst, &a, 8);
+            memcpy(dst + 8, &b, 8);
+            memcpy(&a, src + n - 16, 8);
+            memcpy(&b, src + n - 8, 8);
+            memcpy(dst + n - 16, &a, 8);
+            memcpy(dst + n - 8, &b, 8);
+            return;
+        }
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+        memcpy(&c, src, 4);
+        memcpy(&d, src + n - 4, 4);
+        memcpy(dst, &c, 4);
+        memcpy(dst + n - 4, &d, 4);
+    } else if (n) {
+        dst[0] = src[0];
+        dst[n >> 1] = src[n >> 1];
+        dst[n - 1] = src[n - 1];
+    }
+}
+
+
 /* Copy n bytes from a ring at offset off (wrapping) to dst. */
 static inline void
 h2x_ring_read(uint8_t *dst, const uint8_t *ring, uint32_t size, uint32_t off,
@@ -76,7 +118,7 @@ h2x_ring_read(uint8_t *dst, const uint8_t *ring, uint32_t size, uint32_t off,
 
     first = size - off;
     if (h2x_likely(n <= first)) {
-        memcpy(dst, ring + off, n);
+        h2x_copy(dst, ring + off, n);
     } else {
         memcpy(dst, ring + off, first);
         memcpy(dst + first, ring, n - first);
@@ -92,7 +134,7 @@ h2x_ring_write(uint8_t *ring, uint32_t size, uint32_t off, const uint8_t *src,
 
     first = size - off;
     if (h2x_likely(n <= first)) {
-        memcpy(ring + off, src, n);
+        h2x_copy(ring + off, src, n);
     } else {
         memcpy(ring + off, src, first);
         memcpy(ring, src + first, n - first);
@@ -212,20 +254,50 @@ h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
 {
     const uint8_t  *p;
     uint64_t        acc;
-    uint32_t        v;
-    unsigned        nb, l, k, sym, e;
+    uint32_t        v, e;
+    unsigned        nb, l, k, sym, j;
     size_t          olen;
+    int             rc;
 
     p = *pp;
     acc = *pacc;
     nb = *pnb;
     olen = *polen;
+    rc = H2X_HUFF_OK;
 
     for ( ;; ) {
 
-        /* refill to at least 56 bits while input lasts */
+        /*
+         * Fast: with 8 input octets and room for 8 symbols at hand, load
+         * 56 bits or more and resolve 4 windows of 12 bits, each giving
+         * one or two symbols, without any other check.
+         */
+        while (store && end - p >= 8 && room - olen >= 8) {
+            if (nb <= 56) {
+                acc |= h2x_load_be64(p) >> nb;
+                k = (63 - nb) >> 3;
+                p += k;
+                nb += k << 3;
+            }
+            for (j = 0; j < 4; j++) {
+                e = h2x_huff_dec[acc >> (64 - H2X_HUFF_PEEK)];
+                if (h2x_unlikely(e == 0)) {
+                    goto one;
+                }
+                out[olen] = (uint8_t) e;
+                out[olen + 1] = (uint8_t) (e >> 8);
+                l = (e >> 16) & 0x1f;
+                olen += 1 + (l != (e >> 24));
+                acc <<= l;
+                nb -= l;
+            }
+        }
+
+    one:
+
+        /* one symbol, whatever it takes: refill as far as input lasts */
         if (nb > 56) {
-            /* void: resumed with a full accumulator */
+            /* void */
         } else if (end - p >= 8) {
             acc |= h2x_load_be64(p) >> nb;
             k = (63 - nb) >> 3;
@@ -238,59 +310,51 @@ h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
             }
         }
 
-        /* decode while a whole code is certainly there */
-        while (nb >= 30 || (p == end && nb >= 5)) {
-            e = h2x_huff_dec[acc >> (64 - H2X_HUFF_PEEK)];
-            if (h2x_likely(e != 0)) {
-                l = e >> 8;
-                sym = e & 0xff;
-            } else {
-                v = (uint32_t) (acc >> 32);
-                for (l = H2X_HUFF_PEEK + 1;
-                     l < 30 && v >= h2x_huff_limit[l];
-                     l++)
-                { /* void */ }
-                sym = h2x_huff_sorted[(int32_t) (v >> (32 - l))
-                                      - h2x_huff_base[l]];
-            }
-
-            if (l > nb) {
-                /* p == end: the rest of the code is in a later piece */
-                goto done;
-            }
-
-            if (h2x_unlikely(sym == 256)) {
-                return H2X_HUFF_BAD;
-            }
-
-            if (h2x_unlikely(olen >= room)) {
-                *pp = p;
-                *pacc = h2x_huff_keep(acc, nb);
-                *pnb = nb;
-                *polen = olen;
-                return H2X_HUFF_FULL;
-            }
-            if (store) {
-                out[olen] = (uint8_t) sym;
-            }
-            olen++;
-            acc <<= l;
-            nb -= l;
+        if (nb < 5) {
+            break;   /* p == end */
         }
 
-        if (p == end) {
+        e = h2x_huff_dec[acc >> (64 - H2X_HUFF_PEEK)];
+        if (h2x_likely(e != 0)) {
+            l = e >> 24;
+            sym = e & 0xff;
+        } else {
+            v = (uint32_t) (acc >> 32);
+            for (l = H2X_HUFF_PEEK + 1; l < 30 && v >= h2x_huff_limit[l]; l++)
+            {
+                /* void */
+            }
+            sym = h2x_huff_sorted[(int32_t) (v >> (32 - l))
+                                  - h2x_huff_base[l]];
+        }
+
+        if (l > nb) {
+            break;   /* p == end: the rest of the code comes later */
+        }
+
+        if (h2x_unlikely(sym == 256)) {
+            return H2X_HUFF_BAD;
+        }
+
+        if (h2x_unlikely(olen >= room)) {
+            rc = H2X_HUFF_FULL;
             break;
         }
-    }
 
-done:
+        if (store) {
+            out[olen] = (uint8_t) sym;
+        }
+        olen++;
+        acc <<= l;
+        nb -= l;
+    }
 
     *pp = p;
     *pacc = h2x_huff_keep(acc, nb);
     *pnb = nb;
     *polen = olen;
 
-    return H2X_HUFF_OK;
+    return rc;
 }
 
 
@@ -425,19 +489,26 @@ h2x_hpack_dec_evict(h2x_hpack_dec_t *dec, uint32_t max)
         e = &dec->ents[(dec->head - dec->count) & dec->ent_mask];
         n = e->name_len + e->value_len;
         dec->size -= n + H2X_HPACK_ENTRY_OVERHEAD;
-        dec->ring_used -= n;
+        dec->ring_used -= n + 2;
         dec->count--;
     }
 }
 
 
+/*
+ * The decoder's ring keeps each entry as name NUL value NUL, ready to be
+ * copied out in one piece (the 32 octets of overhead per entry leave
+ * room for the NULs).  When the value follows the name that way in
+ * memory already, the entry is written in one piece too.
+ */
 static void
 h2x_hpack_dec_insert(h2x_hpack_dec_t *dec, const uint8_t *name,
     size_t name_len, const uint8_t *value, size_t value_len)
 {
     h2x_hpack_dent_t  *e;
     size_t             size;
-    uint32_t           off;
+    uint32_t           off, voff;
+    uint8_t            nul;
 
     size = name_len + value_len + H2X_HPACK_ENTRY_OVERHEAD;
 
@@ -449,13 +520,21 @@ h2x_hpack_dec_insert(h2x_hpack_dec_t *dec, const uint8_t *name,
 
     h2x_hpack_dec_evict(dec, dec->max_size - (uint32_t) size);
 
-    off = h2x_ring_off(dec->ring_size, dec->ring_head, 0);
-    h2x_ring_write(dec->ring, dec->ring_size, off, name, name_len);
-    h2x_ring_write(dec->ring, dec->ring_size,
-                   h2x_ring_off(dec->ring_size, off, name_len),
-                   value, value_len);
-    dec->ring_head = h2x_ring_off(dec->ring_size, off, name_len + value_len);
-    dec->ring_used += (uint32_t) (name_len + value_len);
+    off = dec->ring_head;
+    if (value == name + name_len + 1) {
+        h2x_ring_write(dec->ring, dec->ring_size, off, name,
+                       name_len + value_len + 2);
+    } else {
+        nul = 0;
+        h2x_ring_write(dec->ring, dec->ring_size, off, name, name_len);
+        voff = h2x_ring_off(dec->ring_size, off, name_len);
+        h2x_ring_write(dec->ring, dec->ring_size, voff, &nul, 1);
+        voff = h2x_ring_off(dec->ring_size, voff, 1);
+        h2x_ring_write(dec->ring, dec->ring_size, voff, value, value_len + 1);
+    }
+    dec->ring_head = h2x_ring_off(dec->ring_size, off,
+                                  name_len + value_len + 2);
+    dec->ring_used += (uint32_t) (name_len + value_len + 2);
 
     e = &dec->ents[dec->head & dec->ent_mask];
     e->off = off;
@@ -616,11 +695,7 @@ h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
             return H2X_OK;
         }
         d = out->buf + out->len;
-        h2x_ring_read(d, dec->ring, dec->ring_size, e->off, nlen + vlen);
-        /* the value moves one byte up to make room for the name's NUL */
-        memmove(d + nlen + 1, d + nlen, vlen);
-        d[nlen] = '\0';
-        d[nlen + 1 + vlen] = '\0';
+        h2x_ring_read(d, dec->ring, dec->ring_size, e->off, nlen + vlen + 2);
         h->name = d;
         h->value = d + nlen + 1;
         h->flags = 0;
@@ -752,8 +827,7 @@ h2x_hpack_literal_name(h2x_hpack_dec_t *dec, uint32_t idx)
     }
 
     if (!dec->nostore) {
-        h2x_ring_read(dec->dst, dec->ring, dec->ring_size, e->off, nlen);
-        dec->dst[nlen] = '\0';
+        h2x_ring_read(dec->dst, dec->ring, dec->ring_size, e->off, nlen + 1);
         dec->dst_len = nlen + 1;
     }
 
@@ -821,7 +895,7 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
             h2x_hpack_spill(dec);
         }
         if (!dec->nostore) {
-            memcpy(dec->dst + dec->dst_len, p, n);
+            h2x_copy(dec->dst + dec->dst_len, p, n);
             dec->dst_len += n;
         }
         *len += n;
@@ -1737,8 +1811,10 @@ h2x_hpack_dec_table_entry(const h2x_hpack_dec_t *dec, uint32_t i,
         return H2X_ERROR;
     }
 
-    h2x_ring_read(buf, dec->ring, dec->ring_size, e->off,
-                  (size_t) e->name_len + e->value_len);
+    h2x_ring_read(buf, dec->ring, dec->ring_size, e->off, e->name_len);
+    h2x_ring_read(buf + e->name_len, dec->ring, dec->ring_size,
+                  h2x_ring_off(dec->ring_size, e->off, e->name_len + 1),
+                  e->value_len);
     *name_len = e->name_len;
     *value_len = e->value_len;
 

@@ -19,6 +19,9 @@
  * Times are medians over ROUNDS alternated runs.  Size: total bytes of
  * all blocks.
  *
+ * For profiling, "bench_hpack N h2x-enc" (or h2x-dec, ng-enc, ng-dec)
+ * only runs that part N times.
+ *
  * The last lines are:
  *   RESULT hpack_decode_speedup <nghttp2 time / h2x time>
  *   RESULT hpack_encode_speedup <nghttp2 time / h2x time>
@@ -614,7 +617,9 @@ main(int argc, char **argv)
     int     r, rounds;
 
     rounds = argc > 1 ? atoi(argv[1]) : ROUNDS;
-    if (rounds < 1 || rounds > ROUNDS) {
+    if (argc > 2) {
+        rounds = 1;
+    } else if (rounds < 1 || rounds > ROUNDS) {
         rounds = ROUNDS;
     }
 
@@ -649,6 +654,22 @@ main(int argc, char **argv)
         fprintf(stderr, "bench_hpack: field counts differ: %zu %zu %zu\n",
                 nf, hf, 2 * fields);
         return 1;
+    }
+
+    if (argc > 2) {
+        /* profiling: one part only */
+        for (r = 0; r < atoi(argv[1]); r++) {
+            if (strcmp(argv[2], "h2x-enc") == 0) {
+                encode_h2x(0);
+            } else if (strcmp(argv[2], "h2x-dec") == 0) {
+                decode_h2x();
+            } else if (strcmp(argv[2], "ng-enc") == 0) {
+                encode_nghttp2(0);
+            } else {
+                decode_nghttp2();
+            }
+        }
+        return 0;
     }
 
     for (r = 0; r < rounds; r++) {
