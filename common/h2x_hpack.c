@@ -28,9 +28,11 @@
 #if defined(__GNUC__)
 #define h2x_likely(x)    __builtin_expect(!!(x), 1)
 #define h2x_unlikely(x)  __builtin_expect(!!(x), 0)
+#define h2x_inline       inline __attribute__((always_inline))
 #else
 #define h2x_likely(x)    (x)
 #define h2x_unlikely(x)  (x)
+#define h2x_inline       inline
 #endif
 
 
@@ -287,6 +289,31 @@ h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
                 out[olen] = (uint8_t) e;
                 out[olen + 1] = (uint8_t) (e >> 8);
                 l = (e >> 16) & 0x1f;
+                olen += 1 + (l != (e >> 24));
+                acc <<= l;
+                nb -= l;
+            }
+        }
+
+        /*
+         * Tail: fewer than 8 octets left in this piece.  Take them all
+         * (as far as the accumulator goes) and resolve windows while
+         * both of their codes are complete; 64 bits hold at most 12
+         * symbols, so one check of the room covers them.
+         */
+        if (store && end - p < 8 && room - olen >= 16) {
+            while (nb <= 56 && p < end) {
+                acc |= (uint64_t) *p++ << (56 - nb);
+                nb += 8;
+            }
+            for ( ;; ) {
+                e = h2x_huff_dec[acc >> (64 - H2X_HUFF_PEEK)];
+                l = (e >> 16) & 0x1f;
+                if (e == 0 || l > nb) {
+                    break;
+                }
+                out[olen] = (uint8_t) e;
+                out[olen + 1] = (uint8_t) (e >> 8);
                 olen += 1 + (l != (e >> 24));
                 acc <<= l;
                 nb -= l;
@@ -628,7 +655,7 @@ h2x_hpack_hard(h2x_hpack_dec_t *dec, size_t more)
 
 
 /* An indexed field (RFC 7541 6.1). */
-static int
+static h2x_inline int
 h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
 {
     const h2x_hpack_static_t  *st;
@@ -839,7 +866,7 @@ h2x_hpack_literal_name(h2x_hpack_dec_t *dec, uint32_t idx)
  * A string length is known: check it against the limits before reading
  * the string.  value: 0 for the name, 1 for the value.
  */
-static int
+static h2x_inline int
 h2x_hpack_string_begin(h2x_hpack_dec_t *dec, int value)
 {
     size_t  len, least, need;
@@ -872,7 +899,7 @@ h2x_hpack_string_begin(h2x_hpack_dec_t *dec, int value)
  * spills to the scratch area or is only checked) and, whatever the
  * fragmentation, by the hard cap on decoded bytes (then CALM).
  */
-static int
+static h2x_inline int
 h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
     const uint8_t *end, int value)
 {
@@ -961,7 +988,7 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
 
 
 /* A literal is complete. */
-static int
+static h2x_inline int
 h2x_hpack_literal_end(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
 {
     h2x_header_t   *h;
@@ -1024,7 +1051,7 @@ h2x_hpack_literal_end(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
  * H2X_HS_VALUE_LEN[_INT]): check it and go to the string's bytes, or
  * finish an empty string at once.
  */
-static int
+static h2x_inline int
 h2x_hpack_string_ready(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
 {
     int  value, rc;
@@ -1058,7 +1085,7 @@ h2x_hpack_string_ready(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
 
 
 /* The integer of a representation is complete. */
-static int
+static h2x_inline int
 h2x_hpack_rep_int(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
 {
     int  rc;
@@ -1121,6 +1148,17 @@ h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
         switch (dec->state) {
 
         case H2X_HS_REP:
+            /* runs of indexed fields, the most common representation */
+            while ((*p & 0x80) && *p != 0xff) {
+                rc = h2x_hpack_indexed(dec, *p++ & 0x7f, out);
+                if (h2x_unlikely(rc != H2X_OK)) {
+                    return h2x_hpack_fail(dec, rc);
+                }
+                if (p == last) {
+                    goto done;
+                }
+            }
+
             b = *p++;
             dec->ishift = 0;
 
@@ -1211,6 +1249,8 @@ h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
             return h2x_hpack_fail(dec, rc);
         }
     }
+
+done:
 
     if (!end) {
         return dec->too_large ? H2X_HPACK_TOO_LARGE : H2X_AGAIN;

@@ -16,8 +16,13 @@
  * server drives it, nghttp2_hd_inflate_hd2() one field at a time, and
  * h2x decodes each block into a per-stream output.  Both sides touch
  * every decoded field the same way (a checksum) and copy nothing else.
- * Times are medians over ROUNDS alternated runs.  Size: total bytes of
- * all blocks.
+ * Each connection's lists and strings are packed in its own arena (about
+ * half a MiB, so it fits a core's L2 cache), and each side runs over a
+ * connection once untimed before its timed run: a server encodes headers
+ * it has just built and decodes bytes it has just read, so neither side
+ * should be measured on cache misses of the benchmark's own corpus.
+ * Times are medians over ROUNDS runs, the order of the sides alternated.
+ * Size: total bytes of all blocks.
  *
  * For profiling, "bench_hpack N h2x-enc" (or h2x-dec, ng-enc, ng-dec)
  * only runs that part N times.
@@ -39,15 +44,15 @@
 #include "h2x_hpack.h"
 
 
-#define CONNS       12
-#define PAIRS       300
+#define CONNS       18
+#define PAIRS       200
 #define MAX_FIELDS  40
 #define ROUNDS      21
 
 
 typedef struct {
-    h2x_header_t   h[MAX_FIELDS];
-    nghttp2_nv     nv[MAX_FIELDS];
+    h2x_header_t  *h;
+    nghttp2_nv    *nv;
     size_t         n;
 } list_t;
 
@@ -80,9 +85,44 @@ rnd(void)
 }
 
 
-/* Strings live in one arena for the whole run. */
-static char    arena[32 << 20];
-static size_t  arena_len;
+/* Each connection's lists and strings live in its arena. */
+#define ARENA_SIZE  (2 << 20)
+
+static char    *arena;
+static size_t   arena_len;
+
+
+static void *
+arena_alloc(size_t n)
+{
+    void  *p;
+
+    arena_len = (arena_len + 15) & ~(size_t) 15;
+    p = arena + arena_len;
+    arena_len += n;
+    if (arena_len > ARENA_SIZE) {
+        abort();
+    }
+    return p;
+}
+
+
+/* A list is built here, then packed into the arena. */
+static h2x_header_t  tmp_h[MAX_FIELDS];
+static nghttp2_nv    tmp_nv[MAX_FIELDS];
+static size_t        tmp_n;
+
+
+static void
+pack(list_t *l)
+{
+    l->n = tmp_n;
+    l->h = arena_alloc(tmp_n * sizeof(h2x_header_t));
+    l->nv = arena_alloc(tmp_n * sizeof(nghttp2_nv));
+    memcpy(l->h, tmp_h, tmp_n * sizeof(h2x_header_t));
+    memcpy(l->nv, tmp_nv, tmp_n * sizeof(nghttp2_nv));
+    tmp_n = 0;
+}
 
 static const char *
 sfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -96,10 +136,10 @@ sfmt(const char *fmt, ...)
 
     p = arena + arena_len;
     va_start(ap, fmt);
-    n = vsnprintf(p, sizeof(arena) - arena_len, fmt, ap);
+    n = vsnprintf(p, ARENA_SIZE - arena_len, fmt, ap);
     va_end(ap);
     arena_len += (size_t) n + 1;
-    if (arena_len > sizeof(arena)) {
+    if (arena_len > ARENA_SIZE) {
         abort();
     }
     return p;
@@ -142,11 +182,12 @@ add(list_t *l, const char *name, const char *value)
     h2x_header_t  *h;
     nghttp2_nv    *nv;
 
-    if (l->n == MAX_FIELDS) {
+    (void) l;
+    if (tmp_n == MAX_FIELDS) {
         abort();
     }
-    h = &l->h[l->n];
-    nv = &l->nv[l->n];
+    h = &tmp_h[tmp_n];
+    nv = &tmp_nv[tmp_n];
     h->name = (const uint8_t *) name;
     h->name_len = strlen(name);
     h->value = (const uint8_t *) value;
@@ -157,7 +198,7 @@ add(list_t *l, const char *name, const char *value)
     nv->value = (uint8_t *) value;
     nv->valuelen = h->value_len;
     nv->flags = NGHTTP2_NV_FLAG_NONE;
-    l->n++;
+    tmp_n++;
 }
 
 
@@ -252,6 +293,13 @@ make_conn(conn_t *c, unsigned ci)
     unsigned     t, i, j, kind, ncrumbs, status;
     list_t      *q, *r;
 
+    arena = malloc(ARENA_SIZE);
+    if (arena == NULL) {
+        abort();
+    }
+    arena_len = 0;
+    tmp_n = 0;
+
     host = hosts[ci % 5];
     ua = user_agents[rnd() % 4];
     lang = rnd() % 2 ? "en-US,en;q=0.9" : "de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7";
@@ -302,6 +350,7 @@ make_conn(conn_t *c, unsigned ci)
         if (kind == R_HTML) {
             referer = sfmt("https://%s%s", host, path);
         }
+        pack(q);
 
         /* the response */
         t += rnd() % 3 == 0;
@@ -345,6 +394,7 @@ make_conn(conn_t *c, unsigned ci)
         if (rnd() % 3 == 0) {
             add(r, "alt-svc", "h3=\":443\"; ma=86400");
         }
+        pack(r);
     }
 }
 
@@ -352,8 +402,8 @@ make_conn(conn_t *c, unsigned ci)
 /* ---- runs -------------------------------------------------------------- */
 
 /* encoded blocks kept for decoding, and scratch for timed encodes */
-static uint8_t   outbuf[1 << 22];
-static uint8_t   h2x_out[1 << 22];
+static uint8_t   outbuf[CONNS << 18];
+static uint8_t   h2x_out[CONNS << 18];
 static uint8_t   scratch[1 << 17];
 static uint64_t  sink;
 
@@ -368,97 +418,101 @@ now(void)
 }
 
 
+static uint8_t *
+keep_ptr(int keep, size_t ci, int which)
+{
+    /* blocks are kept in per-connection regions of the output buffers */
+    return keep ? (which ? h2x_out : outbuf) + ci * ((sizeof(outbuf))
+                                                     / CONNS)
+                : scratch;
+}
+
+
 static size_t
-encode_nghttp2(int keep)
+encode_nghttp2(size_t ci, int keep)
 {
     nghttp2_hd_deflater  *dq, *dr;
+    conn_t               *c;
     uint8_t              *p;
-    size_t                total, i, ci;
+    size_t                total, i;
     ssize_t               w;
 
+    c = &conns[ci];
     total = 0;
-    p = keep ? outbuf : scratch;
-    for (ci = 0; ci < CONNS; ci++) {
-        conn_t  *c = &conns[ci];
+    p = keep_ptr(keep, ci, 0);
 
-        if (nghttp2_hd_deflate_new(&dq, 4096) || nghttp2_hd_deflate_new(&dr,
-                                                                      4096))
-        {
+    if (nghttp2_hd_deflate_new(&dq, 4096) || nghttp2_hd_deflate_new(&dr, 4096))
+    {
+        abort();
+    }
+    for (i = 0; i < PAIRS; i++) {
+        w = nghttp2_hd_deflate_hd(dq, p, 65536, c->req[i].nv, c->req[i].n);
+        if (w < 0) {
             abort();
         }
-        for (i = 0; i < PAIRS; i++) {
-            w = nghttp2_hd_deflate_hd(dq, p, 65536, c->req[i].nv, c->req[i].n);
-            if (w < 0) {
-                abort();
-            }
-            if (keep) {
-                c->req_bytes[0][i] = p;
-                c->req_len[0][i] = (size_t) w;
-                p += w;
-            }
-            total += (size_t) w;
-            w = nghttp2_hd_deflate_hd(dr, p, 65536, c->resp[i].nv,
-                                      c->resp[i].n);
-            if (w < 0) {
-                abort();
-            }
-            if (keep) {
-                c->resp_bytes[0][i] = p;
-                c->resp_len[0][i] = (size_t) w;
-                p += w;
-            }
-            total += (size_t) w;
+        if (keep) {
+            c->req_bytes[0][i] = p;
+            c->req_len[0][i] = (size_t) w;
+            p += w;
         }
-        nghttp2_hd_deflate_del(dq);
-        nghttp2_hd_deflate_del(dr);
+        total += (size_t) w;
+        w = nghttp2_hd_deflate_hd(dr, p, 65536, c->resp[i].nv, c->resp[i].n);
+        if (w < 0) {
+            abort();
+        }
+        if (keep) {
+            c->resp_bytes[0][i] = p;
+            c->resp_len[0][i] = (size_t) w;
+            p += w;
+        }
+        total += (size_t) w;
     }
+    nghttp2_hd_deflate_del(dq);
+    nghttp2_hd_deflate_del(dr);
 
     return total;
 }
 
 
 static size_t
-encode_h2x(int keep)
+encode_h2x(size_t ci, int keep)
 {
     h2x_hpack_enc_t  eq, er;
+    conn_t          *c;
     uint8_t         *p;
-    size_t           total, i, ci, w;
+    size_t           total, i, w;
 
+    c = &conns[ci];
     total = 0;
-    p = keep ? h2x_out : scratch;
-    for (ci = 0; ci < CONNS; ci++) {
-        conn_t  *c = &conns[ci];
+    p = keep_ptr(keep, ci, 1);
 
-        if (h2x_hpack_enc_init(&eq, h2x_allocator_default(), 0)
-            || h2x_hpack_enc_init(&er, h2x_allocator_default(), 0))
-        {
+    if (h2x_hpack_enc_init(&eq, h2x_allocator_default(), 0)
+        || h2x_hpack_enc_init(&er, h2x_allocator_default(), 0))
+    {
+        abort();
+    }
+    for (i = 0; i < PAIRS; i++) {
+        if (h2x_hpack_encode(&eq, c->req[i].h, c->req[i].n, p, 65536, &w)) {
             abort();
         }
-        for (i = 0; i < PAIRS; i++) {
-            if (h2x_hpack_encode(&eq, c->req[i].h, c->req[i].n, p, 65536, &w)) {
-                abort();
-            }
-            if (keep) {
-                c->req_bytes[1][i] = p;
-                c->req_len[1][i] = w;
-                p += w;
-            }
-            total += w;
-            if (h2x_hpack_encode(&er, c->resp[i].h, c->resp[i].n, p, 65536,
-                                 &w))
-            {
-                abort();
-            }
-            if (keep) {
-                c->resp_bytes[1][i] = p;
-                c->resp_len[1][i] = w;
-                p += w;
-            }
-            total += w;
+        if (keep) {
+            c->req_bytes[1][i] = p;
+            c->req_len[1][i] = w;
+            p += w;
         }
-        h2x_hpack_enc_free(&eq);
-        h2x_hpack_enc_free(&er);
+        total += w;
+        if (h2x_hpack_encode(&er, c->resp[i].h, c->resp[i].n, p, 65536, &w)) {
+            abort();
+        }
+        if (keep) {
+            c->resp_bytes[1][i] = p;
+            c->resp_len[1][i] = w;
+            p += w;
+        }
+        total += w;
     }
+    h2x_hpack_enc_free(&eq);
+    h2x_hpack_enc_free(&er);
 
     return total;
 }
@@ -503,29 +557,28 @@ inflate_block(nghttp2_hd_inflater *inf, const uint8_t *in, size_t len)
 }
 
 
+/* Decode a connection's blocks as encoded by nghttp2 and by h2x. */
 static size_t
-decode_nghttp2(void)
+decode_nghttp2(size_t ci)
 {
     nghttp2_hd_inflater  *iq, *ir;
-    size_t                n, i, ci, which;
+    conn_t               *c;
+    size_t                n, i, which;
 
+    c = &conns[ci];
     n = 0;
     for (which = 0; which < 2; which++) {
-        for (ci = 0; ci < CONNS; ci++) {
-            conn_t  *c = &conns[ci];
-
-            if (nghttp2_hd_inflate_new(&iq) || nghttp2_hd_inflate_new(&ir)) {
-                abort();
-            }
-            for (i = 0; i < PAIRS; i++) {
-                n += inflate_block(iq, c->req_bytes[which][i],
-                                   c->req_len[which][i]);
-                n += inflate_block(ir, c->resp_bytes[which][i],
-                                   c->resp_len[which][i]);
-            }
-            nghttp2_hd_inflate_del(iq);
-            nghttp2_hd_inflate_del(ir);
+        if (nghttp2_hd_inflate_new(&iq) || nghttp2_hd_inflate_new(&ir)) {
+            abort();
         }
+        for (i = 0; i < PAIRS; i++) {
+            n += inflate_block(iq, c->req_bytes[which][i],
+                               c->req_len[which][i]);
+            n += inflate_block(ir, c->resp_bytes[which][i],
+                               c->resp_len[which][i]);
+        }
+        nghttp2_hd_inflate_del(iq);
+        nghttp2_hd_inflate_del(ir);
     }
 
     return n;
@@ -541,17 +594,15 @@ decode_h2x_block(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len)
 {
     h2x_hpack_out_t  out;
     size_t           i;
+    int              rc;
 
     h2x_hpack_out_init(&out, stream_fields, H2X_HPACK_DEFAULT_MAX_FIELDS,
                        stream_buf, sizeof(stream_buf));
-    {
-        int  rc = h2x_hpack_decode(dec, in, len, 1, &out);
-
-        if (rc != H2X_OK) {
-            fprintf(stderr, "h2x decode: %d after %zu fields\n", rc,
-                    out.nfields);
-            abort();
-        }
+    rc = h2x_hpack_decode(dec, in, len, 1, &out);
+    if (rc != H2X_OK) {
+        fprintf(stderr, "h2x decode: %d after %zu fields\n", rc,
+                out.nfields);
+        abort();
     }
     for (i = 0; i < out.nfields; i++) {
         sink += touch(out.fields[i].name, out.fields[i].name_len,
@@ -562,33 +613,55 @@ decode_h2x_block(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len)
 
 
 static size_t
-decode_h2x(void)
+decode_h2x(size_t ci)
 {
     h2x_hpack_dec_t  dq, dr;
-    size_t           n, i, ci, which;
+    conn_t          *c;
+    size_t           n, i, which;
 
+    c = &conns[ci];
     n = 0;
     for (which = 0; which < 2; which++) {
-        for (ci = 0; ci < CONNS; ci++) {
-            conn_t  *c = &conns[ci];
-
-            if (h2x_hpack_dec_init(&dq, h2x_allocator_default(), NULL)
-                || h2x_hpack_dec_init(&dr, h2x_allocator_default(), NULL))
-            {
-                abort();
-            }
-            for (i = 0; i < PAIRS; i++) {
-                n += decode_h2x_block(&dq, c->req_bytes[which][i],
-                                      c->req_len[which][i]);
-                n += decode_h2x_block(&dr, c->resp_bytes[which][i],
-                                      c->resp_len[which][i]);
-            }
-            h2x_hpack_dec_free(&dq);
-            h2x_hpack_dec_free(&dr);
+        if (h2x_hpack_dec_init(&dq, h2x_allocator_default(), NULL)
+            || h2x_hpack_dec_init(&dr, h2x_allocator_default(), NULL))
+        {
+            abort();
         }
+        for (i = 0; i < PAIRS; i++) {
+            n += decode_h2x_block(&dq, c->req_bytes[which][i],
+                                  c->req_len[which][i]);
+            n += decode_h2x_block(&dr, c->resp_bytes[which][i],
+                                  c->resp_len[which][i]);
+        }
+        h2x_hpack_dec_free(&dq);
+        h2x_hpack_dec_free(&dr);
     }
 
     return n;
+}
+
+
+typedef size_t (*part_pt)(size_t ci);
+
+static size_t enc_h2x_part(size_t ci) { return encode_h2x(ci, 0); }
+static size_t enc_ng_part(size_t ci) { return encode_nghttp2(ci, 0); }
+
+
+/* One side over every connection: each warmed once, then timed. */
+static double
+timed(part_pt part)
+{
+    double  t, t0;
+    size_t  ci;
+
+    t = 0;
+    for (ci = 0; ci < CONNS; ci++) {
+        part(ci);
+        t0 = now();
+        part(ci);
+        t += now() - t0;
+    }
+    return t;
 }
 
 
@@ -612,7 +685,7 @@ median(double *v, int n)
 int
 main(int argc, char **argv)
 {
-    double  te_h[ROUNDS], te_n[ROUNDS], td_h[ROUNDS], td_n[ROUNDS], t0;
+    double  te_h[ROUNDS], te_n[ROUNDS], td_h[ROUNDS], td_n[ROUNDS];
     size_t  ci, i, j, fields, nbytes, hbytes, nf, hf, blocks, raw;
     int     r, rounds;
 
@@ -644,12 +717,20 @@ main(int argc, char **argv)
     }
     blocks = (size_t) CONNS * PAIRS * 2;
 
-    nbytes = encode_nghttp2(1);
-    hbytes = encode_h2x(1);
+    nbytes = 0;
+    hbytes = 0;
+    nf = 0;
+    hf = 0;
+    for (ci = 0; ci < CONNS; ci++) {
+        nbytes += encode_nghttp2(ci, 1);
+        hbytes += encode_h2x(ci, 1);
+    }
 
     /* both decoders must agree with the lists before anything is timed */
-    nf = decode_nghttp2();
-    hf = decode_h2x();
+    for (ci = 0; ci < CONNS; ci++) {
+        nf += decode_nghttp2(ci);
+        hf += decode_h2x(ci);
+    }
     if (nf != 2 * fields || hf != 2 * fields) {
         fprintf(stderr, "bench_hpack: field counts differ: %zu %zu %zu\n",
                 nf, hf, 2 * fields);
@@ -658,15 +739,14 @@ main(int argc, char **argv)
 
     if (argc > 2) {
         /* profiling: one part only */
+        part_pt  part = strcmp(argv[2], "h2x-enc") == 0 ? enc_h2x_part
+                        : strcmp(argv[2], "h2x-dec") == 0 ? decode_h2x
+                        : strcmp(argv[2], "ng-enc") == 0 ? enc_ng_part
+                        : decode_nghttp2;
+
         for (r = 0; r < atoi(argv[1]); r++) {
-            if (strcmp(argv[2], "h2x-enc") == 0) {
-                encode_h2x(0);
-            } else if (strcmp(argv[2], "h2x-dec") == 0) {
-                decode_h2x();
-            } else if (strcmp(argv[2], "ng-enc") == 0) {
-                encode_nghttp2(0);
-            } else {
-                decode_nghttp2();
+            for (ci = 0; ci < CONNS; ci++) {
+                part(ci);
             }
         }
         return 0;
@@ -675,15 +755,15 @@ main(int argc, char **argv)
     for (r = 0; r < rounds; r++) {
         /* alternate the order, A B then B A */
         if (r % 2 == 0) {
-            t0 = now(); encode_h2x(0); te_h[r] = now() - t0;
-            t0 = now(); encode_nghttp2(0); te_n[r] = now() - t0;
-            t0 = now(); decode_h2x(); td_h[r] = now() - t0;
-            t0 = now(); decode_nghttp2(); td_n[r] = now() - t0;
+            te_h[r] = timed(enc_h2x_part);
+            te_n[r] = timed(enc_ng_part);
+            td_h[r] = timed(decode_h2x);
+            td_n[r] = timed(decode_nghttp2);
         } else {
-            t0 = now(); encode_nghttp2(0); te_n[r] = now() - t0;
-            t0 = now(); encode_h2x(0); te_h[r] = now() - t0;
-            t0 = now(); decode_nghttp2(); td_n[r] = now() - t0;
-            t0 = now(); decode_h2x(); td_h[r] = now() - t0;
+            te_n[r] = timed(enc_ng_part);
+            te_h[r] = timed(enc_h2x_part);
+            td_n[r] = timed(decode_nghttp2);
+            td_h[r] = timed(decode_h2x);
         }
     }
 
