@@ -111,6 +111,35 @@ h2x_copy(uint8_t *dst, const uint8_t *src, size_t n)
 }
 
 
+/* memcmp() == 0 for short strings, without a call below 17 octets. */
+static inline int
+h2x_equal(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    uint64_t  x, y, z, w;
+    uint32_t  c, d, e, f;
+
+    if (n >= 8) {
+        if (n > 16) {
+            return memcmp(a, b, n) == 0;
+        }
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        memcpy(&z, a + n - 8, 8);
+        memcpy(&w, b + n - 8, 8);
+        return ((x ^ y) | (z ^ w)) == 0;
+    }
+    if (n >= 4) {
+        memcpy(&c, a, 4);
+        memcpy(&d, b, 4);
+        memcpy(&e, a + n - 4, 4);
+        memcpy(&f, b + n - 4, 4);
+        return ((c ^ d) | (e ^ f)) == 0;
+    }
+    return n == 0
+           || (a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1]);
+}
+
+
 /* Copy n bytes from a ring at offset off (wrapping) to dst. */
 static inline void
 h2x_ring_read(uint8_t *dst, const uint8_t *ring, uint32_t size, uint32_t off,
@@ -152,7 +181,7 @@ h2x_ring_equal(const uint8_t *ring, uint32_t size, uint32_t off,
 
     first = size - off;
     if (h2x_likely(n <= first)) {
-        return memcmp(ring + off, s, n) == 0;
+        return h2x_equal(ring + off, s, n);
     }
     return memcmp(ring + off, s, first) == 0
            && memcmp(ring, s + first, n - first) == 0;
@@ -1290,38 +1319,46 @@ static const uint8_t  h2x_hpack_enc_policy[62] = {
 };
 
 
+/*
+ * Hash for the encoder's table: the length, the first and last 16 octets
+ * and 8 in the middle, in constant time whatever the length.  Strings
+ * that differ elsewhere only collide; every candidate is compared in
+ * full anyway, and a chain is at most the table's entries long.
+ */
 static inline uint32_t
 h2x_hpack_hash(const uint8_t *p, size_t n, uint64_t seed)
 {
-    uint64_t  h, w;
+    uint64_t  w0, w1, w2, w3, w4, h;
+    uint32_t  a, b;
 
-    h = seed * 0x9e3779b97f4a7c15ull ^ n;
+    w2 = w3 = w4 = 0;
 
-    while (n >= 8) {
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-        p += 8;
-        n -= 8;
-    }
-
-    if (n) {
-        w = 0;
-        if (n >= 4) {
-            uint32_t  a, b;
-
-            memcpy(&a, p, 4);
-            memcpy(&b, p + n - 4, 4);
-            w = (uint64_t) a << 32 | b;
-        } else {
-            w = (uint64_t) p[0] << 16 | (uint64_t) p[n >> 1] << 8 | p[n - 1];
+    if (n >= 8) {
+        memcpy(&w0, p, 8);
+        memcpy(&w1, p + n - 8, 8);
+        if (n > 16) {
+            memcpy(&w2, p + 8, 8);
+            memcpy(&w3, p + n - 16, 8);
+            memcpy(&w4, p + n / 2 - 4, 8);
         }
-        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    } else if (n >= 4) {
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        w0 = a;
+        w1 = b;
+    } else {
+        w0 = n ? (uint64_t) p[0] << 16 | (uint64_t) p[n >> 1] << 8 | p[n - 1]
+               : 0;
+        w1 = 0;
     }
 
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
+    h = (seed + n) * 0x9e3779b97f4a7c15ull;
+    h ^= (w0 ^ 0xa0761d6478bd642full) * (w1 ^ 0xe7037ed1a0b428dbull);
+    h ^= (w2 ^ 0x8ebc6af09c88c6e3ull) * (w3 ^ 0x589965cc75374cc3ull);
+    h ^= (w4 ^ h) * 0x1d8e4e27c47d124full;
     h ^= h >> 32;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 29;
 
     return (uint32_t) h;
 }
@@ -1340,7 +1377,7 @@ h2x_hpack_static_find(const uint8_t *name, size_t len)
     i = h2x_hpack_static_slot[H2X_HPACK_STATIC_HASH(name, len)];
 
     if (i && h2x_hpack_static[i].name_len == len
-        && memcmp(h2x_hpack_static[i].name, name, len) == 0)
+        && h2x_equal((const uint8_t *) h2x_hpack_static[i].name, name, len))
     {
         return i;
     }
@@ -1477,7 +1514,7 @@ h2x_hpack_enc_renumber(h2x_hpack_enc_t *enc)
 static void
 h2x_hpack_enc_insert(h2x_hpack_enc_t *enc, const uint8_t *name,
     size_t name_len, const uint8_t *value, size_t value_len,
-    uint32_t hash, uint32_t name_hash, int chain_name)
+    uint32_t hash, uint32_t name_hash, unsigned sidx)
 {
     h2x_hpack_eent_t  *e;
     size_t             size;
@@ -1517,7 +1554,9 @@ h2x_hpack_enc_insert(h2x_hpack_enc_t *enc, const uint8_t *name,
     *b = id;
 
     e->name_hash = name_hash;
-    if (chain_name) {
+    e->sidx = sidx;
+    if (sidx == 0) {
+        /* names of the static table are always found there */
         b = &enc->name_buckets[name_hash & enc->bucket_mask];
         e->next_name = *b;
         *b = id;
@@ -1685,7 +1724,8 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
                 {
                     st = &h2x_hpack_static[j];
                     if (st->value_len == vlen
-                        && memcmp(st->value, f->value, vlen) == 0)
+                        && h2x_equal((const uint8_t *) st->value, f->value,
+                                     vlen))
                     {
                         break;
                     }
@@ -1697,6 +1737,13 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
                     continue;
                 }
                 hash = h2x_hpack_hash(f->value, vlen, sidx);
+
+                if (!index && !(enc->mode & H2X_HPACK_ENC_INDEX_ALL)
+                    && policy == H2X_EP_LITERAL)
+                {
+                    /* values of this name never enter our table */
+                    goto literal;
+                }
 
             } else {
                 name_hash = h2x_hpack_hash(f->name, nlen, 0x100);
@@ -1710,10 +1757,11 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
                  id = e->next)
             {
                 e = &enc->ents[id & enc->ent_mask];
-                if (e->hash == hash && e->name_len == nlen
-                    && e->value_len == vlen
-                    && h2x_ring_equal(enc->ring, enc->ring_size, e->off,
-                                      f->name, nlen)
+                if (e->hash == hash && e->value_len == vlen
+                    && e->sidx == sidx && e->name_len == nlen
+                    && (sidx
+                        || h2x_ring_equal(enc->ring, enc->ring_size, e->off,
+                                          f->name, nlen))
                     && h2x_ring_equal(enc->ring, enc->ring_size,
                                       h2x_ring_off(enc->ring_size, e->off,
                                                    nlen),
@@ -1732,6 +1780,8 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
         } else {
             hash = 0;
         }
+
+    literal:
 
         /* the name: static index, dynamic index, or literal */
         nidx = sidx;
@@ -1770,7 +1820,7 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
                 hash = 0;
             }
             h2x_hpack_enc_insert(enc, f->name, nlen, f->value, vlen, hash,
-                                 name_hash, sidx == 0);
+                                 name_hash, sidx);
         }
     }
 

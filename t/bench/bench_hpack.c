@@ -744,8 +744,8 @@ main(int argc, char **argv)
                         : strcmp(argv[2], "ng-enc") == 0 ? enc_ng_part
                         : decode_nghttp2;
 
-        for (r = 0; r < atoi(argv[1]); r++) {
-            for (ci = 0; ci < CONNS; ci++) {
+        for (ci = 0; ci < CONNS; ci++) {
+            for (r = 0; r < atoi(argv[1]); r++) {
                 part(ci);
             }
         }
