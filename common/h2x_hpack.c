@@ -208,38 +208,52 @@ h2x_huff_encoded_len(const uint8_t *s, size_t len)
 
     bits = 0;
     for (i = 0; i < len; i++) {
-        bits += h2x_huff_len[s[i]];
+        bits += h2x_huff_enc[s[i]] >> 32;
     }
 
     return (size_t) ((bits + 7) >> 3);
 }
 
 
-size_t
-h2x_huff_encode(uint8_t *dst, const uint8_t *s, size_t len)
+/*
+ * Huffman-encode s into dst, giving up (returning 0) as soon as the
+ * result would not be shorter than limit octets; dst needs limit + 4
+ * octets of room.  Returns the encoded length.
+ */
+static inline size_t
+h2x_huff_encode_lt(uint8_t *dst, const uint8_t *s, size_t len, size_t limit)
 {
-    uint8_t   *p;
-    uint64_t   acc;
-    unsigned   nb, l;
+    uint8_t   *p, *stop;
+    uint64_t   acc, e;
+    unsigned   nb;
     uint32_t   w;
     size_t     i;
 
     p = dst;
+    stop = dst + limit;
     acc = 0;
     nb = 0;
 
     for (i = 0; i < len; i++) {
-        l = h2x_huff_len[s[i]];
-        acc = acc << l | h2x_huff_code[s[i]];
-        nb += l;
+        e = h2x_huff_enc[s[i]];
+        acc = acc << (e >> 32) | (uint32_t) e;
+        nb += (unsigned) (e >> 32);
         if (nb >= 32) {
             nb -= 32;
             w = (uint32_t) (acc >> nb);
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            w = __builtin_bswap32(w);
+            memcpy(p, &w, 4);
+#else
             p[0] = (uint8_t) (w >> 24);
             p[1] = (uint8_t) (w >> 16);
             p[2] = (uint8_t) (w >> 8);
             p[3] = (uint8_t) w;
+#endif
             p += 4;
+            if (p >= stop) {
+                return 0;
+            }
         }
     }
 
@@ -253,7 +267,15 @@ h2x_huff_encode(uint8_t *dst, const uint8_t *s, size_t len)
         *p++ = (uint8_t) ((acc << (8 - nb)) | (0xff >> nb));
     }
 
-    return (size_t) (p - dst);
+    return p < stop ? (size_t) (p - dst) : 0;
+}
+
+
+size_t
+h2x_huff_encode(uint8_t *dst, const uint8_t *s, size_t len)
+{
+    /* a code is at most 30 bits: 4 octets per symbol always do */
+    return h2x_huff_encode_lt(dst, s, len, (size_t) -1 / 2);
 }
 
 
@@ -1331,7 +1353,7 @@ h2x_hpack_hash(const uint8_t *p, size_t n, uint64_t seed)
     uint64_t  w0, w1, w2, w3, w4, h;
     uint32_t  a, b;
 
-    w2 = w3 = w4 = 0;
+    w2 = w3 = w4 = 0;   /* used when n > 16 only */
 
     if (n >= 8) {
         memcpy(&w0, p, 8);
@@ -1354,8 +1376,10 @@ h2x_hpack_hash(const uint8_t *p, size_t n, uint64_t seed)
 
     h = (seed + n) * 0x9e3779b97f4a7c15ull;
     h ^= (w0 ^ 0xa0761d6478bd642full) * (w1 ^ 0xe7037ed1a0b428dbull);
-    h ^= (w2 ^ 0x8ebc6af09c88c6e3ull) * (w3 ^ 0x589965cc75374cc3ull);
-    h ^= (w4 ^ h) * 0x1d8e4e27c47d124full;
+    if (n > 16) {
+        h ^= (w2 ^ 0x8ebc6af09c88c6e3ull) * (w3 ^ 0x589965cc75374cc3ull);
+        h ^= (w4 ^ h) * 0x1d8e4e27c47d124full;
+    }
     h ^= h >> 32;
     h *= 0xbf58476d1ce4e5b9ull;
     h ^= h >> 29;
@@ -1608,50 +1632,62 @@ h2x_hpack_put_int(uint8_t *p, size_t v, unsigned prefix, unsigned first)
 }
 
 
+/*
+ * A string literal: Huffman-coded when that is shorter.  The Huffman
+ * octets are written where the raw ones would go and the attempt stops
+ * once it is no shorter, so the string is read once; the length prefix
+ * shrinks (and the octets move) only when the shorter length needs fewer
+ * prefix octets.  Writes at most 4 octets past the raw form's end.
+ */
 static inline uint8_t *
 h2x_hpack_put_str(h2x_hpack_enc_t *enc, uint8_t *p, const uint8_t *s,
     size_t len)
 {
-    size_t  hlen;
+    size_t  hlen, k, kh;
 
     if (len && !(enc->mode & H2X_HPACK_ENC_NO_HUFFMAN)) {
-        hlen = h2x_huff_encoded_len(s, len);
-        if (hlen < len) {
+        k = h2x_hpack_int_len(len, 7);
+        hlen = h2x_huff_encode_lt(p + k, s, len, len);
+        if (hlen) {
+            kh = h2x_hpack_int_len(hlen, 7);
+            if (kh != k) {
+                memmove(p + kh, p + k, hlen);
+            }
             p = h2x_hpack_put_int(p, hlen, 7, 0x80);
-            return p + h2x_huff_encode(p, s, len);
+            return p + hlen;
         }
     }
 
     p = h2x_hpack_put_int(p, len, 7, 0);
-    memcpy(p, s, len);
+    h2x_copy(p, s, len);
 
     return p + len;
 }
 
 
-static inline size_t
-h2x_hpack_add_sat(size_t a, size_t b)
-{
-    return a + b < a ? (size_t) -1 : a + b;
-}
-
+/*
+ * Per field at most 6 octets of first octet and index, 2 x 6 of string
+ * lengths, 4 of a Huffman attempt past the end: 23 covers it, plus two
+ * size updates.  Lengths beyond 2^40 are not encodable here.
+ */
+#define H2X_HPACK_FIELD_SLACK  23
 
 size_t
 h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
     size_t n)
 {
-    size_t  total, i, f;
+    size_t  total, i;
 
-    /* two size updates of at most 1 + 5 octets */
     total = enc->update_pending ? 12 : 0;
 
     for (i = 0; i < n; i++) {
-        /* first octet and up to 5 of index, or a literal name */
-        f = h2x_hpack_add_sat(h[i].name_len,
-                              h2x_hpack_int_len(h[i].name_len, 7) + 6);
-        f = h2x_hpack_add_sat(f, h[i].value_len);
-        f = h2x_hpack_add_sat(f, h2x_hpack_int_len(h[i].value_len, 7));
-        total = h2x_hpack_add_sat(total, f);
+        if ((h[i].name_len | h[i].value_len) >> 40) {
+            return (size_t) -1;
+        }
+        total += h[i].name_len + h[i].value_len + H2X_HPACK_FIELD_SLACK;
+        if (total >> 62) {
+            return (size_t) -1;
+        }
     }
 
     return total;
@@ -1717,11 +1753,7 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
         if (!never) {
             /* an exact match in the static table */
             if (sidx) {
-                for (j = sidx;
-                     j <= H2X_HPACK_STATIC_COUNT
-                     && h2x_hpack_static_first[j] == sidx;
-                     j++)
-                {
+                for (j = sidx; j < sidx + h2x_hpack_static_span[sidx]; j++) {
                     st = &h2x_hpack_static[j];
                     if (st->value_len == vlen
                         && h2x_equal((const uint8_t *) st->value, f->value,
@@ -1730,9 +1762,7 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
                         break;
                     }
                 }
-                if (j <= H2X_HPACK_STATIC_COUNT
-                    && h2x_hpack_static_first[j] == sidx)
-                {
+                if (j < sidx + h2x_hpack_static_span[sidx]) {
                     p = h2x_hpack_put_int(p, j, 7, 0x80);
                     continue;
                 }
