@@ -184,7 +184,7 @@ class AB:
     # -- one h2load run
     def h2load_args(self, side, tr, scen, duration):
         name, path, opts, metric, _ = scen
-        args = ["-D", "%g" % duration, "-t", "1"] + opts
+        args = ["-D", "%dms" % round(duration * 1000), "-t", "1"] + opts
         if name == "post64k":
             args += ["-d", self.servers.post_body]
         if path is None:
@@ -206,7 +206,7 @@ class AB:
             args, side.pids(), self.cpus[0], self.cpus[1], tr == "tls",
             204 if scen[0] == "post64k" else 200,
             os.path.join(self.tmp, "h2load-requests.log"),
-            timeout=int(duration) + 60)
+            timeout=int(duration) + 60, duration=duration)
         key = "%s/%s/%s/%s" % (side.kind, tr, scen[0], side.engine)
         if warm:
             if run.error or run.failed:
@@ -224,6 +224,8 @@ class AB:
                "client_busy": run.client_busy, "saturated": run.saturated,
                "duration": run.duration, "tls": run.tls,
                "other": {str(k): v for k, v in run.other.items()},
+               "rss_per_conn": run.rss_growth / int(
+                   scen[2][scen[2].index("-c") + 1]),
                "error": run.error}
         self.runs.setdefault(key, []).append(rec)
         line = "[%3d/%d] %-6s %-3s %-10s %-7s r%d  %s" % (
@@ -416,6 +418,9 @@ def main():
     say()
     say(abreport.terminal(data, summary, red))
     say()
+    for line in abreport.noise_text(data, summary):
+        say(red("noise: " + line) if "not quiet" in line
+            else "noise: " + line)
     say("report: %s" % os.path.join(settings.out, "report.md"))
     say("chart:  %s" % os.path.join(settings.out, "chart.svg"))
     if ab.failures:

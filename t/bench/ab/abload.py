@@ -102,6 +102,7 @@ class Run:
         self.wall = 0.0
         self.tls = {}          # protocol, cipher, temp key, alpn
         self.other = {}        # cpu -> share of it used by other processes
+        self.rss_growth = 0    # server RSS late in the run minus before
         self.error = None      # why the run counts as failed as a whole
         self.output = ""
 
@@ -194,7 +195,7 @@ def p99_from_log(path):
 
 
 def run_h2load(args, server_pids, server_cpu, client_cpu, tls,
-               expect_status, log_path, timeout):
+               expect_status, log_path, timeout, duration):
     """h2load with `args` (without the client pinning), measured."""
     cmd = (["taskset", "-c", str(client_cpu)] if client_cpu is not None
            else []) + ["h2load"] + args + ["--log-file", log_path]
@@ -206,16 +207,19 @@ def run_h2load(args, server_pids, server_cpu, client_cpu, tls,
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu0 = cpu_seconds(server_pids)
     busy0 = cpu_busy()
+    rss0 = rss_bytes(server_pids)
     t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
     try:
-        res = subprocess.run(cmd, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True,
-                             timeout=timeout)
-        out, rc = res.stdout, res.returncode
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout or ""
-        if isinstance(out, bytes):
-            out = out.decode("utf-8", "replace")
+        # server memory late in the run, with every connection open
+        time.sleep(max(0.0, duration * 0.8))
+        run.rss_growth = rss_bytes(server_pids) - rss0
+        out, _ = proc.communicate(timeout=timeout)
+        rc = proc.returncode
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
         rc = None
     run.wall = time.monotonic() - t0
     busy1 = cpu_busy()

@@ -83,6 +83,10 @@ def stats(runs):
         "server_busy": _median(r["server_busy"] for r in good),
         "client_busy": _median(r["client_busy"] for r in good),
         "saturated": max(set(sat), key=sat.count),
+        "rss_per_conn": _median(r.get("rss_per_conn") for r in good),
+        "others": {cpu: _median((r.get("other") or {}).get(cpu)
+                                for r in good)
+                   for cpu in (good[0].get("other") or {})},
         "failed": sum(r["failed"] for r in runs),
         "errors": sum(1 for r in runs if r["error"]),
         "tls": good[0].get("tls", {}),
@@ -172,7 +176,41 @@ def summarize(data, kinds, transports, load_names):
         for tr in transports:
             results.append(("%s_%s_idle_conn_bytes_ratio" % (kind, tr),
                             idle[tr]["ratio"]))
-    return {"cases": cases, "results": results, "nan_reasons": reasons}
+    noise = {}
+    for kind in kinds:
+        per_cpu = {}
+        for key, runs in data["runs"].items():
+            if not key.startswith(kind + "/"):
+                continue
+            for r in runs:
+                for cpu, v in (r.get("other") or {}).items():
+                    per_cpu.setdefault(cpu, []).append(v)
+        if per_cpu:
+            noise[kind] = {cpu: statistics.median(v)
+                           for cpu, v in sorted(per_cpu.items())}
+    return {"cases": cases, "results": results, "nan_reasons": reasons,
+            "noise": noise}
+
+
+def noise_text(data, summary):
+    """Lines about other processes' CPU use during the runs."""
+    out = []
+    scpu = str(data["cpus"]["server"])
+    ccpu = str(data["cpus"]["client"])
+    for kind, per_cpu in summary.get("noise", {}).items():
+        s, c = per_cpu.get(scpu), per_cpu.get(ccpu)
+        if s is None:
+            continue
+        text = ("%s: other processes used %d%% of the server's CPU %s and "
+                "%d%% of h2load's CPU %s during the runs (median)" % (
+                    kind, round(s * 100), scpu, round((c or 0) * 100),
+                    ccpu))
+        if s > 0.10 or (c or 0) > 0.10:
+            text += ("; the machine was not quiet: absolute figures are "
+                     "low and noisy, only the ratios of alternated rounds "
+                     "mean something")
+        out.append(text)
+    return out
 
 
 # --- terminal ------------------------------------------------------------------------
@@ -222,7 +260,7 @@ def table_rows(data, summary, kind, tr):
         cells.append(fmt_ratio(c["ratio"]))
         b, x = c["builtin"], c["h2x"]
         if scen == "idle":
-            cells += ["", "", "", ""]
+            cells += ["", "", "", "", ""]
         else:
             def pair(key, f):
                 return "%s / %s" % (f(b[key]) if b else "-",
@@ -233,7 +271,8 @@ def table_rows(data, summary, kind, tr):
             cells.append(pair("server_busy",
                               lambda v: "-" if v is None
                               else "%d%%" % round(v * 100)))
-            cells.append(pair("saturated", lambda v: v[:6]))
+            cells.append(pair("saturated", lambda v: v))
+            cells.append(pair("rss_per_conn", fmt_bytes))
         cells.append("%s / %s" % (b["failed"] if b else "-",
                                   x["failed"] if x else "-"))
         rows.append(cells)
@@ -243,7 +282,7 @@ def table_rows(data, summary, kind, tr):
 HEAD = ["scenario", "metric", "builtin median [min-max]",
         "h2x median [min-max]", "h2x/b", "p99 ms b / h",
         "CPU s/100k b / h", "srv busy b / h", "saturated b / h",
-        "failed b / h"]
+        "RSS/conn b / h", "failed b / h"]
 
 
 def terminal(data, summary, red):
@@ -296,6 +335,9 @@ def markdown(data, summary):
                      ("h2x", "h2x commit")):
         L.append("- %s: %s" % (label, m.get(k, "?")))
     L.append("")
+    for line in noise_text(data, summary):
+        L.append("**Noise**: " + line + ".")
+        L.append("")
     L.append("## Ratios")
     L.append("")
     L.append("h2x / builtin: requests/s (MB/s for `1m`); for idle, bytes "
