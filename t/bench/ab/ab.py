@@ -222,7 +222,8 @@ class AB:
                "cpu_s": run.cpu_s, "cpu_per_100k": run.cpu_per_100k,
                "server_busy": run.server_busy,
                "client_busy": run.client_busy, "saturated": run.saturated,
-               "duration": run.duration, "tls": run.tls,
+               "duration": run.duration, "wall": run.wall,
+               "tls": run.tls,
                "other": {str(k): v for k, v in run.other.items()},
                "rss_per_conn": run.rss_growth / int(
                    scen[2][scen[2].index("-c") + 1]),
@@ -237,7 +238,13 @@ class AB:
             self.fail(msg)
             line = red(line + "  FAILED: " + (run.error or "%d requests"
                                                % run.failed))
-            tail = "\n".join(run.output.strip().splitlines()[-6:])
+            out = run.output.strip().splitlines()
+            keep = [l for l in out if l.startswith(("requests:",
+                                                    "status codes:"))]
+            keep = [l for l in out[:40] if l.lower().startswith(
+                ("error", "fatal", "no protocol", "could not", "-"))
+                and l not in keep][:3] + keep
+            tail = "\n".join(keep or out[-6:])
             if tail:
                 line += "\n" + "\n".join("        " + l
                                          for l in tail.splitlines())
@@ -274,8 +281,8 @@ class AB:
                 abreport.fmt_bytes(per), len(errors)))
         if errors:
             self.fail("%s round %d: %d of %d idle connections failed (%s)"
-                      % (key, rnd, len(errors), n, errors[0]))
-            line = red(line + "  FAILED: " + errors[0])
+                      % (key, rnd, len(errors), n, errors[-1]))
+            line = red(line + "  FAILED: " + errors[-1])
         say(line)
 
     def fail(self, msg):
@@ -293,6 +300,7 @@ class AB:
 
     def run(self):
         s = self.s
+        t_start = time.monotonic()
         os.makedirs(self.tmp, exist_ok=True)
         self.meta = machine()
         say("h2x A/B: builtin HTTP/2 against h2x, %s" % self.meta["date"])
@@ -326,6 +334,7 @@ class AB:
                 site.remove()
             shutil.rmtree(self.tmp, ignore_errors=True)
         self.meta["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
+        self.meta["elapsed"] = "%.0f s" % (time.monotonic() - t_start)
 
     def run_kind(self, kind):
         s = self.s

@@ -280,7 +280,7 @@ class IdleConnection:
     """One HTTP/2 connection that completed the handshake and one GET,
     then stays open doing nothing."""
 
-    def __init__(self, port, tls, path, timeout=10.0):
+    def __init__(self, port, tls, path, timeout=5.0):
         self.sock = None
         raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         try:
@@ -342,14 +342,25 @@ class IdleConnection:
             self.sock = None
 
 
-def open_idle(port, tls, path, n):
-    """n idle connections; returns (connections, errors)."""
+def open_idle(port, tls, path, n, timeout=5.0):
+    """n idle connections; returns (connections, errors).  Bounded: after
+    two failures in a row (a server that stops answering new connections,
+    e.g. one thread held per idle connection) the rest are not tried."""
     conns, errors = [], []
-    for _ in range(n):
+    deadline = time.monotonic() + 30 + n * 0.1
+    streak = 0
+    for i in range(n):
+        if streak >= 2 or time.monotonic() > deadline:
+            errors += ["gave up after %d connections (%s)"
+                       % (len(conns), errors[-1] if errors
+                          else "time limit")] * (n - i)
+            break
         try:
-            conns.append(IdleConnection(port, tls, path))
+            conns.append(IdleConnection(port, tls, path, timeout))
+            streak = 0
         except (OSError, ssl.SSLError) as e:
-            errors.append(str(e))
+            errors.append("connection %d: %s" % (i + 1, e or type(e)))
+            streak += 1
     return conns, errors
 
 

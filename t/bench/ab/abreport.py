@@ -330,6 +330,7 @@ def markdown(data, summary):
                      ("kernel", "kernel"), ("memory", "memory"),
                      ("load_start", "load average at start"),
                      ("load_end", "load average at end"),
+                     ("elapsed", "run time"),
                      ("nginx", "nginx"), ("apache", "Apache"),
                      ("h2load", "h2load"), ("openssl", "OpenSSL"),
                      ("h2x", "h2x commit")):
@@ -503,7 +504,7 @@ def svg(data, summary):
             for e in ENGINES:
                 if c[e]:
                     top_pct = max(top_pct, c[e]["max"] / b["median"] * 100)
-        top_pct = min(top_pct, 400.0)
+        top_pct = min(top_pct, 480.0)
         step = 50 if top_pct <= 250 else 100
         top_pct = (int(top_pct / step) + 1) * step
 
@@ -541,6 +542,10 @@ def svg(data, summary):
                     continue
                 norm = s["median"] / b["median"] * 100
                 yb = ypos(norm)
+                if norm > top_pct:          # off the scale: say so
+                    o.append('<text x="%.1f" y="%.1f" text-anchor="middle" '
+                             'font-size="10" font-weight="bold" fill="white">%.0f%%</text>' % (
+                                 x + bw / 2, yb + 12, norm))
                 o.append('<rect x="%d" y="%.1f" width="%d" height="%.1f" '
                          'fill="%s"><title>%s %s %s: %s</title></rect>' % (
                              x, yb, bw, ypos(0) - yb, COLORS[e], kind, tr,
