@@ -1694,17 +1694,44 @@ h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
 }
 
 
+/* The static index of name: value, or 0. */
+static inline unsigned
+h2x_hpack_static_value(unsigned sidx, const uint8_t *value, size_t vlen)
+{
+    const h2x_hpack_static_t  *st;
+    unsigned                   j, end;
+
+    end = sidx + h2x_hpack_static_span[sidx];
+    for (j = sidx; j < end; j++) {
+        st = &h2x_hpack_static[j];
+        if (st->value_len == vlen
+            && h2x_equal((const uint8_t *) st->value, value, vlen))
+        {
+            return j;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Per field: pseudo-headers first try the static table (":status: 200",
+ * ":method: GET"); then the dynamic table is searched for the exact field
+ * (most fields of a connection repeat: that is the path to keep short);
+ * only then is the name looked up in the static table, for the policy,
+ * an exact static match or the name's index.
+ */
 int
 h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
     uint8_t *buf, size_t size, size_t *written)
 {
-    const h2x_header_t         *f;
-    const h2x_hpack_eent_t     *e;
-    const h2x_hpack_static_t   *st;
-    uint8_t                    *p;
-    size_t                      i, nlen, vlen;
-    uint32_t                    id, hash, name_hash, nidx;
-    unsigned                    sidx, j, policy, never, index, have_nh;
+    const h2x_header_t      *f;
+    const h2x_hpack_eent_t  *e;
+    uint8_t                 *p;
+    size_t                   i, nlen, vlen;
+    uint32_t                 id, hash, name_hash, nidx;
+    unsigned                 sidx, j, policy, never, index, looked;
 
     if (size < h2x_hpack_enc_bound(enc, h, n)) {
         *written = 0;
@@ -1728,8 +1755,55 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
         f = &h[i];
         nlen = f->name_len;
         vlen = f->value_len;
+        sidx = 0;
+        looked = 0;
 
-        sidx = h2x_hpack_static_find(f->name, nlen);
+        if (nlen && f->name[0] == ':') {
+            sidx = h2x_hpack_static_find(f->name, nlen);
+            looked = 1;
+            if (sidx && !(f->flags & H2X_HEADER_NEVER_INDEX)) {
+                j = h2x_hpack_static_value(sidx, f->value, vlen);
+                if (j) {
+                    p = h2x_hpack_put_int(p, j, 7, 0x80);
+                    continue;
+                }
+            }
+        }
+
+        name_hash = h2x_hpack_hash(f->name, nlen, 0x100);
+        hash = h2x_hpack_hash(f->value, vlen, name_hash);
+
+        /* an exact match in the dynamic table; sensitive fields are
+         * never put there, and the caller's never-indexed stay literal */
+        if (!(f->flags & H2X_HEADER_NEVER_INDEX)) {
+            for (id = enc->buckets[hash & enc->bucket_mask];
+                 id >= enc->oldest_id;
+                 id = e->next)
+            {
+                e = &enc->ents[id & enc->ent_mask];
+                if (e->hash == hash && e->value_len == vlen
+                    && e->name_len == nlen
+                    && h2x_ring_equal(enc->ring, enc->ring_size, e->off,
+                                      f->name, nlen)
+                    && h2x_ring_equal(enc->ring, enc->ring_size,
+                                      h2x_ring_off(enc->ring_size, e->off,
+                                                   nlen),
+                                      f->value, vlen))
+                {
+                    break;
+                }
+            }
+
+            if (id >= enc->oldest_id) {
+                p = h2x_hpack_put_int(p, H2X_HPACK_STATIC_COUNT
+                                         + (enc->next_id - id), 7, 0x80);
+                continue;
+            }
+        }
+
+        if (!looked) {
+            sidx = h2x_hpack_static_find(f->name, nlen);
+        }
         policy = h2x_hpack_enc_policy[sidx];
 
         if (enc->mode & H2X_HPACK_ENC_INDEX_ALL) {
@@ -1747,78 +1821,18 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
                        <= (size_t) enc->max_size * 3;
         }
 
-        have_nh = 0;
-        name_hash = 0;
-
-        if (!never) {
-            /* an exact match in the static table */
-            if (sidx) {
-                for (j = sidx; j < sidx + h2x_hpack_static_span[sidx]; j++) {
-                    st = &h2x_hpack_static[j];
-                    if (st->value_len == vlen
-                        && h2x_equal((const uint8_t *) st->value, f->value,
-                                     vlen))
-                    {
-                        break;
-                    }
-                }
-                if (j < sidx + h2x_hpack_static_span[sidx]) {
-                    p = h2x_hpack_put_int(p, j, 7, 0x80);
-                    continue;
-                }
-                hash = h2x_hpack_hash(f->value, vlen, sidx);
-
-                if (!index && !(enc->mode & H2X_HPACK_ENC_INDEX_ALL)
-                    && policy == H2X_EP_LITERAL)
-                {
-                    /* values of this name never enter our table */
-                    goto literal;
-                }
-
-            } else {
-                name_hash = h2x_hpack_hash(f->name, nlen, 0x100);
-                have_nh = 1;
-                hash = h2x_hpack_hash(f->value, vlen, name_hash);
-            }
-
-            /* an exact match in the dynamic table */
-            for (id = enc->buckets[hash & enc->bucket_mask];
-                 id >= enc->oldest_id;
-                 id = e->next)
-            {
-                e = &enc->ents[id & enc->ent_mask];
-                if (e->hash == hash && e->value_len == vlen
-                    && e->sidx == sidx && e->name_len == nlen
-                    && (sidx
-                        || h2x_ring_equal(enc->ring, enc->ring_size, e->off,
-                                          f->name, nlen))
-                    && h2x_ring_equal(enc->ring, enc->ring_size,
-                                      h2x_ring_off(enc->ring_size, e->off,
-                                                   nlen),
-                                      f->value, vlen))
-                {
-                    break;
-                }
-            }
-
-            if (id >= enc->oldest_id) {
-                p = h2x_hpack_put_int(p, H2X_HPACK_STATIC_COUNT
-                                         + (enc->next_id - id), 7, 0x80);
+        /* an exact match in the static table (regular names) */
+        if (sidx && !never && !looked) {
+            j = h2x_hpack_static_value(sidx, f->value, vlen);
+            if (j) {
+                p = h2x_hpack_put_int(p, j, 7, 0x80);
                 continue;
             }
-
-        } else {
-            hash = 0;
         }
-
-    literal:
 
         /* the name: static index, dynamic index, or literal */
         nidx = sidx;
         if (!sidx) {
-            if (!have_nh) {
-                name_hash = h2x_hpack_hash(f->name, nlen, 0x100);
-            }
             for (id = enc->name_buckets[name_hash & enc->bucket_mask];
                  id >= enc->oldest_id;
                  id = e->next_name)
@@ -1846,9 +1860,6 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
         p = h2x_hpack_put_str(enc, p, f->value, vlen);
 
         if (index) {
-            if (never) {
-                hash = 0;
-            }
             h2x_hpack_enc_insert(enc, f->name, nlen, f->value, vlen, hash,
                                  name_hash, sidx);
         }
