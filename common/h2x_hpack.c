@@ -140,6 +140,29 @@ h2x_equal(const uint8_t *a, const uint8_t *b, size_t n)
 }
 
 
+/*
+ * Copy n octets in 16-octet pieces: reads up to 15 octets past src + n
+ * and writes up to 15 past dst + n, both of which the caller provides.
+ */
+#define H2X_WILD  16
+
+typedef struct {
+    uint64_t  a, b;
+} h2x_16_t;
+
+static inline void
+h2x_copy_wild(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    h2x_16_t  t;
+    size_t    i;
+
+    for (i = 0; i < n; i += 16) {
+        memcpy(&t, src + i, 16);
+        memcpy(dst + i, &t, 16);
+    }
+}
+
+
 /* Copy n bytes from a ring at offset off (wrapping) to dst. */
 static inline void
 h2x_ring_read(uint8_t *dst, const uint8_t *ring, uint32_t size, uint32_t off,
@@ -303,7 +326,8 @@ h2x_huff_keep(uint64_t acc, unsigned nb)
  */
 static inline int
 h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
-    const uint8_t *end, uint8_t *out, size_t *polen, size_t room, int store)
+    const uint8_t *end, const uint8_t *readable, uint8_t *out, size_t *polen,
+    size_t room, int store)
 {
     const uint8_t  *p;
     uint64_t        acc;
@@ -353,9 +377,23 @@ h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
          * symbols, so one check of the room covers them.
          */
         if (store && end - p < 8 && room - olen >= 16) {
-            while (nb <= 56 && p < end) {
-                acc |= (uint64_t) *p++ << (56 - nb);
-                nb += 8;
+            if (readable - p >= 8 && nb <= 56) {
+                /* one load, the octets past the string masked off */
+                k = (unsigned) (end - p);
+                if (k > (64 - nb) >> 3) {
+                    k = (64 - nb) >> 3;
+                }
+                if (k) {
+                    acc |= (h2x_load_be64(p) & (~(uint64_t) 0 << (64 - 8 * k)))
+                           >> nb;
+                    p += k;
+                    nb += 8 * k;
+                }
+            } else {
+                while (nb <= 56 && p < end) {
+                    acc |= (uint64_t) *p++ << (56 - nb);
+                    nb += 8;
+                }
             }
             for ( ;; ) {
                 e = h2x_huff_dec[acc >> (64 - H2X_HUFF_PEEK)];
@@ -458,7 +496,7 @@ h2x_huff_decode(uint8_t *dst, size_t room, const uint8_t *s, size_t len)
     olen = 0;
     p = s;
 
-    if (h2x_huff_run(&acc, &nb, &p, s + len, dst, &olen, room, 1)
+    if (h2x_huff_run(&acc, &nb, &p, s + len, s + len, dst, &olen, room, 1)
         != H2X_HUFF_OK
         || !h2x_huff_padding_ok(acc, nb))
     {
@@ -529,7 +567,7 @@ h2x_hpack_dec_init(h2x_hpack_dec_t *dec, const h2x_allocator_t *alloc,
     dec->ent_mask = n - 1;
 
     dec->ents = h2x_alloc(alloc, n * sizeof(h2x_hpack_dent_t));
-    dec->ring = h2x_alloc(alloc, dec->ring_size + 1);
+    dec->ring = h2x_alloc(alloc, dec->ring_size + H2X_WILD);
     dec->scratch = h2x_alloc(alloc, dec->ring_size + 2);
 
     if (dec->ents == NULL || dec->ring == NULL || dec->scratch == NULL) {
@@ -773,7 +811,15 @@ h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
             return H2X_OK;
         }
         d = out->buf + out->len;
-        h2x_ring_read(d, dec->ring, dec->ring_size, e->off, nlen + vlen + 2);
+        if (h2x_likely(e->off + nlen + vlen + 2 <= dec->ring_size
+                       && out->size - out->len >= nlen + vlen + 2 + H2X_WILD))
+        {
+            /* not wrapped, and room to spare: 16 octets at a time */
+            h2x_copy_wild(d, dec->ring + e->off, nlen + vlen + 2);
+        } else {
+            h2x_ring_read(d, dec->ring, dec->ring_size, e->off,
+                          nlen + vlen + 2);
+        }
         h->name = d;
         h->value = d + nlen + 1;
         h->flags = 0;
@@ -988,7 +1034,7 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
 
             if (dec->nostore) {
                 olen = 0;
-                rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop,
+                rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop, end,
                                   NULL, &olen, hard_left, 0);
                 *len += olen;
                 if (rc == H2X_HUFF_OK) {
@@ -1002,7 +1048,7 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
                 room = dec->dst_len + hard_left;
             }
             olen = dec->dst_len;
-            rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop,
+            rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop, end,
                               dec->dst, &olen, room, 1);
             *len += olen - dec->dst_len;
             dec->dst_len = olen;
