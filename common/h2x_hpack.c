@@ -324,7 +324,7 @@ h2x_huff_keep(uint64_t acc, unsigned nb)
  * full (*pp tells how far it got; call again with more room) or
  * H2X_HUFF_BAD on EOS.  The caller checks the padding at the string end.
  */
-static inline int
+static h2x_inline int
 h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
     const uint8_t *end, const uint8_t *readable, uint8_t *out, size_t *polen,
     size_t room, int store)
