@@ -5,18 +5,23 @@
  * section 6.  Strings are decoded straight into the caller's output (or,
  * for a field past a soft limit that must still enter the dynamic table,
  * into a scratch area of the table's size), so the state carried between
- * fragments is a few integers and at most 63 bits of Huffman input.
+ * fragments is a few integers and at most 64 bits of Huffman input.
+ * Runs of indexed fields take a tight loop.
  *
  * Huffman decoding reads 64-bit big-endian words into a bit accumulator
- * and looks up the next H2X_HUFF_PEEK bits in a generated table that
- * resolves every code of that length or shorter in one step; longer
- * codes (rare characters) are resolved canonically from the 32 next bits.
+ * and looks up the next H2X_HUFF_PEEK (12) bits in a generated table
+ * that gives one or two symbols per lookup when their codes fit; longer
+ * codes (rare characters) are resolved canonically from the next 32 bits.
+ * Encoding writes into the output at once and falls back to the raw
+ * octets as soon as the Huffman form is no shorter.
  *
- * Both dynamic tables are FIFO byte rings (an entry's name and value are
- * contiguous modulo the ring size) with a ring of entry descriptors.  The
+ * Both dynamic tables are FIFO byte rings (an entry's octets are
+ * contiguous modulo the ring size) with a ring of entry descriptors; the
+ * decoder keeps entries as name NUL value NUL, ready to copy out.  The
  * encoder indexes its entries by two hash chains (name, name + value)
  * whose links are entry ids: an id older than the oldest live entry ends
- * a chain, so eviction costs nothing.
+ * a chain, so eviction costs nothing.  It looks up the dynamic table
+ * before the static one, as most fields of a connection repeat.
  */
 
 #include <string.h>
