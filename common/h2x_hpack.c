@@ -1370,6 +1370,9 @@ done:
 
 /* ---- encoder ----------------------------------------------------------- */
 
+/* After this many entries of a name evicted unused, stop indexing it. */
+#define H2X_HPACK_UNUSED_MAX  4
+
 /* What the default policy does with a field, by static name index. */
 #define H2X_EP_INDEX    0
 #define H2X_EP_LITERAL  1   /* without indexing: values rarely repeat */
@@ -1543,14 +1546,22 @@ h2x_hpack_enc_set_peer_table_size(h2x_hpack_enc_t *enc, uint32_t size)
 }
 
 
+/* Evict down to max; learn (policy != 0) whether entries were of use. */
 static void
-h2x_hpack_enc_evict(h2x_hpack_enc_t *enc, uint32_t max)
+h2x_hpack_enc_evict(h2x_hpack_enc_t *enc, uint32_t max, int learn)
 {
     h2x_hpack_eent_t  *e;
     uint32_t           n;
 
     while (enc->size > max) {
         e = &enc->ents[enc->oldest_id & enc->ent_mask];
+        if (learn) {
+            if (e->used) {
+                enc->unused[e->slot] = 0;
+            } else if (enc->unused[e->slot] < 64) {
+                enc->unused[e->slot]++;
+            }
+        }
         n = e->name_len + e->value_len;
         enc->size -= n + H2X_HPACK_ENTRY_OVERHEAD;
         enc->ring_used -= n;
@@ -1598,11 +1609,11 @@ h2x_hpack_enc_insert(h2x_hpack_enc_t *enc, const uint8_t *name,
     size = name_len + value_len + H2X_HPACK_ENTRY_OVERHEAD;
 
     if (size > enc->max_size) {
-        h2x_hpack_enc_evict(enc, 0);
+        h2x_hpack_enc_evict(enc, 0, 1);
         return;
     }
 
-    h2x_hpack_enc_evict(enc, enc->max_size - (uint32_t) size);
+    h2x_hpack_enc_evict(enc, enc->max_size - (uint32_t) size, 1);
 
     if (h2x_unlikely(enc->next_id == 0xffffffff)) {
         h2x_hpack_enc_renumber(enc);
@@ -1629,7 +1640,9 @@ h2x_hpack_enc_insert(h2x_hpack_enc_t *enc, const uint8_t *name,
     *b = id;
 
     e->name_hash = name_hash;
-    e->sidx = sidx;
+    e->sidx = (uint16_t) sidx;
+    e->slot = (uint8_t) (sidx ? sidx : 64 + (name_hash & 63));
+    e->used = 0;
     if (sidx == 0) {
         /* names of the static table are always found there */
         b = &enc->name_buckets[name_hash & enc->bucket_mask];
@@ -1778,7 +1791,7 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
     uint8_t *buf, size_t size, size_t *written)
 {
     const h2x_header_t      *f;
-    const h2x_hpack_eent_t  *e;
+    h2x_hpack_eent_t        *e;
     uint8_t                 *p;
     size_t                   i, nlen, vlen;
     uint32_t                 id, hash, name_hash, nidx;
@@ -1794,11 +1807,11 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
     if (enc->update_pending) {
         if (enc->update_min < enc->update_final) {
             p = h2x_hpack_put_int(p, enc->update_min, 5, 0x20);
-            h2x_hpack_enc_evict(enc, enc->update_min);
+            h2x_hpack_enc_evict(enc, enc->update_min, 0);
         }
         p = h2x_hpack_put_int(p, enc->update_final, 5, 0x20);
         enc->max_size = enc->update_final;
-        h2x_hpack_enc_evict(enc, enc->max_size);
+        h2x_hpack_enc_evict(enc, enc->max_size, 0);
         enc->update_pending = 0;
     }
 
@@ -1846,6 +1859,7 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
             }
 
             if (id >= enc->oldest_id) {
+                enc->ents[id & enc->ent_mask].used = 1;
                 p = h2x_hpack_put_int(p, H2X_HPACK_STATIC_COUNT
                                          + (enc->next_id - id), 7, 0x80);
                 continue;
@@ -1870,6 +1884,15 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
                         || (f->flags & H2X_HEADER_INDEX))
                     && (nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD) * 4
                        <= (size_t) enc->max_size * 3;
+
+            j = sidx ? sidx : 64 + (name_hash & 63);
+            if (index && !(f->flags & H2X_HEADER_INDEX)
+                && enc->unused[j] >= H2X_HPACK_UNUSED_MAX
+                && (++enc->probe[j] & 15) != 0)
+            {
+                /* this name's values lately left the table unused */
+                index = 0;
+            }
         }
 
         /* an exact match in the static table (regular names) */

@@ -276,7 +276,9 @@ typedef struct {
     uint32_t                   hash;       /* of name and value */
     uint32_t                   next_name;  /* older id, same name bucket */
     uint32_t                   next;       /* older id, same field bucket */
-    uint32_t                   sidx;       /* static index of the name */
+    uint16_t                   sidx;       /* static index of the name */
+    uint8_t                    slot;       /* of the adaptive policy */
+    uint8_t                    used;       /* matched since inserted */
 } h2x_hpack_eent_t;
 
 
@@ -299,6 +301,11 @@ typedef struct {
     uint32_t                   size;      /* RFC size of the entries */
     uint32_t                   max_size;  /* current maximum */
     uint32_t                   cap;       /* our cap, from _init */
+
+    /* adaptive policy: per name (static index, or a hash of other
+     * names), entries lately evicted without ever being matched */
+    uint8_t                    unused[128];
+    uint8_t                    probe[128];
 
     /* size updates to emit at the start of the next block */
     unsigned                   update_pending:1;
@@ -337,8 +344,10 @@ size_t h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
  * "proxy-authorization", "set-cookie" and cookies shorter than 20 bytes
  * are never indexed, as is any field flagged H2X_HEADER_NEVER_INDEX;
  * values that rarely repeat (":path", "content-length", "etag",
- * "last-modified", "location", "age", ...) and fields larger than 3/4
- * of the table are literals without indexing; the rest is indexed.
+ * "location", "age", "if-none-match", ...) and fields larger than 3/4 of
+ * the table are literals without indexing; the rest is indexed, except
+ * that a name whose last 4 entries all left the table unused (a request
+ * id, say) is no longer indexed, bar one field in 16 as a probe.
  */
 int h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
     uint8_t *buf, size_t size, size_t *written);

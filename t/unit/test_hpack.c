@@ -1495,6 +1495,97 @@ test_encoder_id_wrap(void **state)
 }
 
 
+/* Names whose entries keep leaving the table unused stop being indexed
+ * (a request id); a probe now and then lets them come back. */
+static void
+test_encoder_adaptive(void **state)
+{
+    h2x_hpack_enc_t  enc;
+    h2x_hpack_dec_t  dec;
+    h2x_hpack_out_t  out;
+    char             id[64], big[600];
+    h2x_header_t     h[3];
+    size_t           i, noidx;
+
+    (void) state;
+
+    assert_int_equal(h2x_hpack_enc_init(&enc, h2x_allocator_default(), 0),
+                     H2X_OK);
+    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
+                     H2X_OK);
+    memset(big, 'z', sizeof(big));
+
+    noidx = 0;
+    for (i = 0; i < 200; i++) {
+        snprintf(id, sizeof(id), "%032llx",
+                 (unsigned long long) i * 0x9e3779b97f4a7c15ull);
+        h[0] = (h2x_header_t) { (const uint8_t *) "server", 6,
+                                (const uint8_t *) "h2x", 3, 0 };
+        h[1] = (h2x_header_t) { (const uint8_t *) "x-request-id", 12,
+                                (const uint8_t *) id, 32, 0 };
+        /* a large unique value pushes entries out quickly */
+        h[2] = (h2x_header_t) { (const uint8_t *) "x-blob", 6,
+                                (const uint8_t *) big, 500 + i % 90, 0 };
+        roundtrip(&enc, &dec, h, 3, &out);
+        if (i >= 100) {
+            /* server stays an exact match: indexed */
+            assert_int_equal(out.fields[0].flags
+                             & (H2X_HEADER_NO_INDEX | H2X_HEADER_NEVER_INDEX),
+                             0);
+            noidx += (out.fields[1].flags & H2X_HEADER_NO_INDEX) != 0;
+        }
+    }
+    /* the ids are literals without indexing, bar a probe in 16 */
+    assert_true(noidx >= 90);
+    assert_true(noidx < 100);
+
+    /* when values repeat again, a probe's entry is used and indexing
+     * resumes */
+    for (i = 0; i < 40; i++) {
+        h[1] = (h2x_header_t) { (const uint8_t *) "x-request-id", 12,
+                                (const uint8_t *) "same-id", 7, 0 };
+        roundtrip(&enc, &dec, h, 2, &out);
+    }
+    assert_int_equal(out.fields[1].flags, 0);
+    assert_true(h2x_hpack_enc_table_count(&enc) >= 2);
+
+    /* the caller's H2X_HEADER_INDEX overrides it */
+    for (i = 0; i < 200; i++) {
+        snprintf(id, sizeof(id), "%032llx",
+                 (unsigned long long) i * 0x2545f4914f6cdd1dull);
+        h[1] = (h2x_header_t) { (const uint8_t *) "x-request-id", 12,
+                                (const uint8_t *) id, 32,
+                                i >= 150 ? H2X_HEADER_INDEX : 0 };
+        h[2] = (h2x_header_t) { (const uint8_t *) "x-blob", 6,
+                                (const uint8_t *) big, 500 + i % 90, 0 };
+        roundtrip(&enc, &dec, h, 3, &out);
+        if (i >= 150) {
+            assert_int_equal(out.fields[1].flags, 0);
+        }
+    }
+
+    h2x_hpack_enc_free(&enc);
+    h2x_hpack_dec_free(&dec);
+
+    /* evictions by a table size update teach nothing */
+    assert_int_equal(h2x_hpack_enc_init(&enc, h2x_allocator_default(), 0),
+                     H2X_OK);
+    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
+                     H2X_OK);
+    for (i = 0; i < 10; i++) {
+        h[0] = (h2x_header_t) { (const uint8_t *) "x-k", 3,
+                                (const uint8_t *) "v", 1, 0 };
+        roundtrip(&enc, &dec, h, 1, &out);
+        h2x_hpack_enc_set_peer_table_size(&enc, 0);
+        h2x_hpack_enc_set_peer_table_size(&enc, 4096);
+        roundtrip(&enc, &dec, h, 1, &out);
+        assert_int_equal(out.fields[0].flags, 0);
+    }
+    h2x_hpack_enc_free(&enc);
+    h2x_hpack_dec_free(&dec);
+}
+
+
 int
 main(void)
 {
@@ -1521,6 +1612,7 @@ main(void)
         cmocka_unit_test(test_encoder_size_updates),
         cmocka_unit_test(test_encoder_bound),
         cmocka_unit_test(test_encoder_id_wrap),
+        cmocka_unit_test(test_encoder_adaptive),
     };
 
     return cmocka_run_group_tests_name("hpack", tests, NULL, NULL);
