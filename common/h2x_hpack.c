@@ -624,7 +624,7 @@ h2x_hpack_dec_evict(h2x_hpack_dec_t *dec, uint32_t max)
  */
 static void
 h2x_hpack_dec_insert(h2x_hpack_dec_t *dec, const uint8_t *name,
-    size_t name_len, const uint8_t *value, size_t value_len)
+    size_t name_len, const uint8_t *value, size_t value_len, uint32_t sidx)
 {
     h2x_hpack_dent_t  *e;
     size_t             size;
@@ -661,6 +661,7 @@ h2x_hpack_dec_insert(h2x_hpack_dec_t *dec, const uint8_t *name,
     e->off = off;
     e->name_len = (uint32_t) name_len;
     e->value_len = (uint32_t) value_len;
+    e->sidx = sidx;
     dec->head++;
     dec->count++;
     dec->size += (uint32_t) size;
@@ -757,6 +758,7 @@ h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
     h2x_header_t              *h;
     uint8_t                   *d;
     size_t                     nlen, vlen;
+    uint32_t                   voff;
 
     if (idx == 0) {
         return H2X_ERROR;
@@ -809,6 +811,27 @@ h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
         h->value = (const uint8_t *) st->value;
         h->flags = H2X_HEADER_STATIC_NAME
                    | (unsigned) h2x_hpack_static_first[idx] << 8;
+
+    } else if (e->sidx) {
+        /* the name is a static one: copy the value only */
+        if (out->size - out->len < vlen + 1) {
+            dec->too_large = 1;
+            return H2X_OK;
+        }
+        d = out->buf + out->len;
+        voff = h2x_ring_off(dec->ring_size, e->off, nlen + 1);
+        if (h2x_likely(voff + vlen + 1 <= dec->ring_size
+                       && out->size - out->len >= vlen + 1 + H2X_WILD))
+        {
+            h2x_copy_wild(d, dec->ring + voff, vlen + 1);
+        } else {
+            h2x_ring_read(d, dec->ring, dec->ring_size, voff, vlen + 1);
+        }
+        h->name = (const uint8_t *) h2x_hpack_static[e->sidx].name;
+        h->value = d;
+        h->flags = H2X_HEADER_STATIC_NAME
+                   | (unsigned) h2x_hpack_static_first[e->sidx] << 8;
+        out->len += vlen + 1;
 
     } else {
         if (out->size - out->len < nlen + vlen + 2) {
@@ -948,6 +971,10 @@ h2x_hpack_literal_name(h2x_hpack_dec_t *dec, uint32_t idx)
     }
 
     e = &dec->ents[(dec->head - 1 - idx) & dec->ent_mask];
+    if (e->sidx) {
+        return h2x_hpack_literal_name(dec, e->sidx);
+    }
+
     nlen = e->name_len;
     dec->name_len = nlen;
 
@@ -1140,7 +1167,8 @@ h2x_hpack_literal_end(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
         if (dec->nostore) {
             h2x_hpack_dec_evict(dec, 0);
         } else {
-            h2x_hpack_dec_insert(dec, name, nlen, value, vlen);
+            h2x_hpack_dec_insert(dec, name, nlen, value, vlen,
+                                 dec->sname_idx);
         }
     }
 

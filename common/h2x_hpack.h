@@ -86,9 +86,9 @@
 /* Decoder output: the name is a static-table name (so it is valid and
  * lowercase); H2X_HEADER_STATIC_INDEX(flags) is the lowest static index
  * with that name (1 ":authority" .. 61 "www-authenticate"), so sessions
- * can switch on it instead of comparing strings.  0 when the name came
- * as a literal or from the dynamic table, even when it equals a static
- * name. */
+ * can switch on it instead of comparing strings.  Set when the name was
+ * given by static index, directly or through a dynamic entry that got it
+ * so; not when it came as a literal, even one equal to a static name. */
 #define H2X_HEADER_STATIC_NAME    0x0008
 #define H2X_HEADER_STATIC_INDEX(flags)  (((flags) >> 8) & 0xff)
 
@@ -176,6 +176,7 @@ typedef struct {
     uint32_t                   off;     /* of the name in the byte ring */
     uint32_t                   name_len;
     uint32_t                   value_len;
+    uint32_t                   sidx;    /* static index of the name, or 0 */
 } h2x_hpack_dent_t;
 
 

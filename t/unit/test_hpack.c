@@ -1586,6 +1586,54 @@ test_encoder_adaptive(void **state)
 }
 
 
+/* A dynamic entry whose name was given by static index keeps it: its
+ * fields carry the static name (not copied) and the flag. */
+static void
+test_dynamic_static_names(void **state)
+{
+    h2x_hpack_dec_t  dec;
+    h2x_hpack_out_t  out;
+    uint8_t          in[256];
+    size_t           n;
+
+    (void) state;
+
+    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
+                     H2X_OK);
+    /* C.3.1, then C.3.2's ":authority" (62) and "cache-control" */
+    n = hex(in, "8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d");
+    h2x_hpack_out_init(&out, fields_buf, 64, out_buf, sizeof(out_buf));
+    assert_int_equal(h2x_hpack_decode(&dec, in, n, 1, &out), H2X_OK);
+    n = hex(in, "be 5808 6e6f 2d63 6163 6865 400a 6375 7374 6f6d 2d6b 6579"
+                "0161 be c0");
+    h2x_hpack_out_init(&out, fields_buf, 64, out_buf, sizeof(out_buf));
+    assert_int_equal(h2x_hpack_decode(&dec, in, n, 1, &out), H2X_OK);
+    assert_int_equal(out.nfields, 5);
+    /* :authority from the dynamic table */
+    assert_int_equal(out.fields[0].flags, H2X_HEADER_STATIC_NAME | 1 << 8);
+    assert_string_equal((const char *) out.fields[0].name, ":authority");
+    assert_string_equal((const char *) out.fields[0].value,
+                        "www.example.com");
+    /* custom-key came as a literal name: no flag */
+    assert_int_equal(out.fields[2].flags, 0);
+    /* custom-key again (62): still no flag; :authority (64): the flag */
+    assert_int_equal(out.fields[3].flags, 0);
+    assert_string_equal((const char *) out.fields[3].name, "custom-key");
+    assert_int_equal(out.fields[4].flags, H2X_HEADER_STATIC_NAME | 1 << 8);
+    assert_string_equal((const char *) out.fields[4].name, ":authority");
+
+    /* a literal whose name refers to that entry gets the static name */
+    n = hex(in, "7f 01 03 61 62 63");   /* name index 64: :authority */
+    h2x_hpack_out_init(&out, fields_buf, 64, out_buf, sizeof(out_buf));
+    assert_int_equal(h2x_hpack_decode(&dec, in, n, 1, &out), H2X_OK);
+    assert_int_equal(out.fields[0].flags, H2X_HEADER_STATIC_NAME | 1 << 8);
+    assert_string_equal((const char *) out.fields[0].name, ":authority");
+    assert_string_equal((const char *) out.fields[0].value, "abc");
+
+    h2x_hpack_dec_free(&dec);
+}
+
+
 int
 main(void)
 {
@@ -1613,6 +1661,7 @@ main(void)
         cmocka_unit_test(test_encoder_bound),
         cmocka_unit_test(test_encoder_id_wrap),
         cmocka_unit_test(test_encoder_adaptive),
+        cmocka_unit_test(test_dynamic_static_names),
     };
 
     return cmocka_run_group_tests_name("hpack", tests, NULL, NULL);
