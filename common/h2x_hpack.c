@@ -1758,11 +1758,10 @@ h2x_hpack_put_str(h2x_hpack_enc_t *enc, uint8_t *p, const uint8_t *s,
 
 
 /*
- * Per field at most 6 octets of first octet and index, 2 x 6 of string
- * lengths, 4 of a Huffman attempt past the end: 23 covers it, plus two
- * size updates.  Lengths beyond 2^40 are not encodable here.
+ * Per field at most 6 octets of first octet and index, 2 x 7 of string
+ * lengths below 2^40, 4 of a Huffman attempt past the end: 23
+ * (H2X_HPACK_FIELD_BOUND) covers it, plus two size updates.
  */
-#define H2X_HPACK_FIELD_SLACK  23
 
 size_t
 h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
@@ -1776,7 +1775,7 @@ h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
         if ((h[i].name_len | h[i].value_len) >> 40) {
             return (size_t) -1;
         }
-        total += h[i].name_len + h[i].value_len + H2X_HPACK_FIELD_SLACK;
+        total += h[i].name_len + h[i].value_len + H2X_HPACK_FIELD_BOUND;
         if (total >> 62) {
             return (size_t) -1;
         }

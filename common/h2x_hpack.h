@@ -232,7 +232,8 @@ typedef struct {
 /*
  * limits may be NULL for the defaults.  Allocates the dynamic table
  * (limits->max_table_size bytes plus bookkeeping) and a scratch area of
- * the same size; returns H2X_OK, or H2X_NOMEM with nothing allocated.
+ * the same size; returns H2X_OK, H2X_NOMEM with nothing allocated, or
+ * H2X_ERROR for a max_table_size above 2^30.
  */
 int h2x_hpack_dec_init(h2x_hpack_dec_t *dec, const h2x_allocator_t *alloc,
     const h2x_hpack_limits_t *limits);
@@ -330,8 +331,12 @@ void h2x_hpack_enc_free(h2x_hpack_enc_t *enc);
  * size update(s) are emitted at the start of the next block. */
 void h2x_hpack_enc_set_peer_table_size(h2x_hpack_enc_t *enc, uint32_t size);
 
-/* The largest number of bytes h2x_hpack_encode() can write for this list
- * (including pending table size updates).  Cheap: no hashing. */
+/* The largest number of bytes h2x_hpack_encode() can write for this list:
+ * the sum of name_len + value_len + H2X_HPACK_FIELD_BOUND per field, plus
+ * 12 while table size updates are pending (SIZE_MAX for lengths beyond
+ * 2^40).  Cheap: one addition per field. */
+#define H2X_HPACK_FIELD_BOUND  23
+
 size_t h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
     size_t n);
 
