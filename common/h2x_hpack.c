@@ -1758,9 +1758,11 @@ h2x_hpack_put_str(h2x_hpack_enc_t *enc, uint8_t *p, const uint8_t *s,
 
 
 /*
- * Per field at most 6 octets of first octet and index, 2 x 7 of string
- * lengths below 2^40, 4 of a Huffman attempt past the end: 23
- * (H2X_HPACK_FIELD_BOUND) covers it, plus two size updates.
+ * Per field, with lengths below 2^40: a literal name takes 1 + 7 + 7
+ * octets of first octet and length prefixes, an indexed name 6 + 7, and
+ * a Huffman attempt may run 4 octets past the raw form before it gives
+ * up: 19 at most, so H2X_HPACK_FIELD_BOUND (23) covers it.  Plus two size
+ * updates.
  */
 
 size_t
