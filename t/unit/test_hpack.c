@@ -1634,6 +1634,59 @@ test_dynamic_static_names(void **state)
 }
 
 
+/* Huffman forms whose length prefix is shorter than the raw one's (the
+ * octets move), and octets whose Huffman form is longer than raw (the
+ * attempt gives up): exact round trips, nothing written past the bound. */
+static void
+test_encoder_string_edges(void **state)
+{
+    static uint8_t   buf[4096], v[1024];
+    h2x_hpack_enc_t  enc;
+    h2x_hpack_dec_t  dec;
+    h2x_hpack_out_t  out;
+    h2x_header_t     h;
+    size_t           len, i, w, bound;
+
+    (void) state;
+
+    assert_int_equal(h2x_hpack_enc_init(&enc, h2x_allocator_default(), 0),
+                     H2X_OK);
+    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
+                     H2X_OK);
+
+    for (len = 100; len < 400; len++) {
+        for (i = 0; i < len; i++) {
+            /* lowercase: about 5.3 bits; 0xfe..: 26+ bits */
+            v[i] = len % 2 ? (uint8_t) ('a' + i % 26) : (uint8_t) (0xf0 + i % 16);
+        }
+        h = (h2x_header_t) { (const uint8_t *) "x-v", 3, v, len,
+                             H2X_HEADER_NO_INDEX };
+        bound = h2x_hpack_enc_bound(&enc, &h, 1);
+        memset(buf, 0xaa, sizeof(buf));
+        assert_int_equal(h2x_hpack_encode(&enc, &h, 1, buf, bound, &w),
+                         H2X_OK);
+        assert_int_equal(buf[bound], 0xaa);
+        if (len % 2) {
+            /* Huffman-coded, and shorter */
+            assert_true(buf[5] & 0x80);
+            assert_true(w < len);
+        } else {
+            /* raw: 00, 03 "x-v", the length prefix, the octets */
+            assert_int_equal(buf[5], len < 127 ? len : 0x7f);
+            assert_int_equal(w, 5 + (len < 127 ? 1 : len < 255 ? 2 : 3)
+                                + len);
+        }
+        h2x_hpack_out_init(&out, fields_buf, 64, out_buf, sizeof(out_buf));
+        assert_int_equal(h2x_hpack_decode(&dec, buf, w, 1, &out), H2X_OK);
+        assert_int_equal(out.fields[0].value_len, len);
+        assert_memory_equal(out.fields[0].value, v, len);
+    }
+
+    h2x_hpack_enc_free(&enc);
+    h2x_hpack_dec_free(&dec);
+}
+
+
 int
 main(void)
 {
@@ -1662,6 +1715,7 @@ main(void)
         cmocka_unit_test(test_encoder_id_wrap),
         cmocka_unit_test(test_encoder_adaptive),
         cmocka_unit_test(test_dynamic_static_names),
+        cmocka_unit_test(test_encoder_string_edges),
     };
 
     return cmocka_run_group_tests_name("hpack", tests, NULL, NULL);
