@@ -1448,9 +1448,10 @@ h2x_request_end(h2x_session_t *s, int rc)
     size_t          i;
     uint8_t         u, inc;
     uint32_t        sid;
-    const char     *reason;
-    h2x_stream_t   *st;
-    h2x_request_t   req;
+    const char          *reason;
+    h2x_stream_t        *st;
+    h2x_request_t        req;
+    const h2x_header_t  *prio;
 
     sid = s->hb_stream_id;
 
@@ -1487,7 +1488,7 @@ h2x_request_end(h2x_session_t *s, int rc)
     }
 
     if (h2x_request_parse(s, s->hb_out.fields, s->hb_out.nfields, &req,
-                          &reason)
+                          &prio, &reason)
         != H2X_OK)
     {
         return h2x_stream_error(s, sid, H2X_PROTOCOL_ERROR, reason);
@@ -1520,19 +1521,14 @@ h2x_request_end(h2x_session_t *s, int rc)
     st->content_length = req.content_length;
 
     /* RFC 9218 4, 5: without a signal, round robin */
-    for (i = 0; i < req.nheaders; i++) {
-        if (req.headers[i].name_len == 8
-            && memcmp(req.headers[i].name, "priority", 8) == 0)
+    if (prio) {
+        u = H2X_DEFAULT_URGENCY;
+        inc = 0;
+        if (h2x_priority_parse(prio->value, prio->value_len, &u, &inc)
+            == H2X_OK)
         {
-            u = H2X_DEFAULT_URGENCY;
-            inc = 0;
-            if (h2x_priority_parse(req.headers[i].value,
-                                   req.headers[i].value_len, &u, &inc)
-                == H2X_OK)
-            {
-                st->urgency = u;
-                st->incremental = inc;
-            }
+            st->urgency = u;
+            st->incremental = inc;
         }
     }
 
