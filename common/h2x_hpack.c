@@ -5,18 +5,23 @@
  * section 6.  Strings are decoded straight into the caller's output (or,
  * for a field past a soft limit that must still enter the dynamic table,
  * into a scratch area of the table's size), so the state carried between
- * fragments is a few integers and at most 63 bits of Huffman input.
+ * fragments is a few integers and at most 64 bits of Huffman input.
+ * Runs of indexed fields take a tight loop.
  *
  * Huffman decoding reads 64-bit big-endian words into a bit accumulator
- * and looks up the next H2X_HUFF_PEEK bits in a generated table that
- * resolves every code of that length or shorter in one step; longer
- * codes (rare characters) are resolved canonically from the 32 next bits.
+ * and looks up the next H2X_HUFF_PEEK (12) bits in a generated table
+ * that gives one or two symbols per lookup when their codes fit; longer
+ * codes (rare characters) are resolved canonically from the next 32 bits.
+ * Encoding writes into the output at once and falls back to the raw
+ * octets as soon as the Huffman form is no shorter.
  *
- * Both dynamic tables are FIFO byte rings (an entry's name and value are
- * contiguous modulo the ring size) with a ring of entry descriptors.  The
+ * Both dynamic tables are FIFO byte rings (an entry's octets are
+ * contiguous modulo the ring size) with a ring of entry descriptors; the
+ * decoder keeps entries as name NUL value NUL, ready to copy out.  The
  * encoder indexes its entries by two hash chains (name, name + value)
  * whose links are entry ids: an id older than the oldest live entry ends
- * a chain, so eviction costs nothing.
+ * a chain, so eviction costs nothing.  It looks up the dynamic table
+ * before the static one, as most fields of a connection repeat.
  */
 
 #include <string.h>
@@ -137,6 +142,29 @@ h2x_equal(const uint8_t *a, const uint8_t *b, size_t n)
     }
     return n == 0
            || (a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1]);
+}
+
+
+/*
+ * Copy n octets in 16-octet pieces: reads up to 15 octets past src + n
+ * and writes up to 15 past dst + n, both of which the caller provides.
+ */
+#define H2X_WILD  16
+
+typedef struct {
+    uint64_t  a, b;
+} h2x_16_t;
+
+static inline void
+h2x_copy_wild(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    h2x_16_t  t;
+    size_t    i;
+
+    for (i = 0; i < n; i += 16) {
+        memcpy(&t, src + i, 16);
+        memcpy(dst + i, &t, 16);
+    }
 }
 
 
@@ -301,9 +329,10 @@ h2x_huff_keep(uint64_t acc, unsigned nb)
  * full (*pp tells how far it got; call again with more room) or
  * H2X_HUFF_BAD on EOS.  The caller checks the padding at the string end.
  */
-static inline int
+static h2x_inline int
 h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
-    const uint8_t *end, uint8_t *out, size_t *polen, size_t room, int store)
+    const uint8_t *end, const uint8_t *readable, uint8_t *out, size_t *polen,
+    size_t room, int store)
 {
     const uint8_t  *p;
     uint64_t        acc;
@@ -353,9 +382,23 @@ h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
          * symbols, so one check of the room covers them.
          */
         if (store && end - p < 8 && room - olen >= 16) {
-            while (nb <= 56 && p < end) {
-                acc |= (uint64_t) *p++ << (56 - nb);
-                nb += 8;
+            if (readable - p >= 8 && nb <= 56) {
+                /* one load, the octets past the string masked off */
+                k = (unsigned) (end - p);
+                if (k > (64 - nb) >> 3) {
+                    k = (64 - nb) >> 3;
+                }
+                if (k) {
+                    acc |= (h2x_load_be64(p) & (~(uint64_t) 0 << (64 - 8 * k)))
+                           >> nb;
+                    p += k;
+                    nb += 8 * k;
+                }
+            } else {
+                while (nb <= 56 && p < end) {
+                    acc |= (uint64_t) *p++ << (56 - nb);
+                    nb += 8;
+                }
             }
             for ( ;; ) {
                 e = h2x_huff_dec[acc >> (64 - H2X_HUFF_PEEK)];
@@ -458,7 +501,7 @@ h2x_huff_decode(uint8_t *dst, size_t room, const uint8_t *s, size_t len)
     olen = 0;
     p = s;
 
-    if (h2x_huff_run(&acc, &nb, &p, s + len, dst, &olen, room, 1)
+    if (h2x_huff_run(&acc, &nb, &p, s + len, s + len, dst, &olen, room, 1)
         != H2X_HUFF_OK
         || !h2x_huff_padding_ok(acc, nb))
     {
@@ -529,7 +572,7 @@ h2x_hpack_dec_init(h2x_hpack_dec_t *dec, const h2x_allocator_t *alloc,
     dec->ent_mask = n - 1;
 
     dec->ents = h2x_alloc(alloc, n * sizeof(h2x_hpack_dent_t));
-    dec->ring = h2x_alloc(alloc, dec->ring_size + 1);
+    dec->ring = h2x_alloc(alloc, dec->ring_size + H2X_WILD);
     dec->scratch = h2x_alloc(alloc, dec->ring_size + 2);
 
     if (dec->ents == NULL || dec->ring == NULL || dec->scratch == NULL) {
@@ -581,7 +624,7 @@ h2x_hpack_dec_evict(h2x_hpack_dec_t *dec, uint32_t max)
  */
 static void
 h2x_hpack_dec_insert(h2x_hpack_dec_t *dec, const uint8_t *name,
-    size_t name_len, const uint8_t *value, size_t value_len)
+    size_t name_len, const uint8_t *value, size_t value_len, uint32_t sidx)
 {
     h2x_hpack_dent_t  *e;
     size_t             size;
@@ -618,6 +661,7 @@ h2x_hpack_dec_insert(h2x_hpack_dec_t *dec, const uint8_t *name,
     e->off = off;
     e->name_len = (uint32_t) name_len;
     e->value_len = (uint32_t) value_len;
+    e->sidx = sidx;
     dec->head++;
     dec->count++;
     dec->size += (uint32_t) size;
@@ -714,6 +758,7 @@ h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
     h2x_header_t              *h;
     uint8_t                   *d;
     size_t                     nlen, vlen;
+    uint32_t                   voff;
 
     if (idx == 0) {
         return H2X_ERROR;
@@ -767,13 +812,42 @@ h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
         h->flags = H2X_HEADER_STATIC_NAME
                    | (unsigned) h2x_hpack_static_first[idx] << 8;
 
+    } else if (e->sidx) {
+        /* the name is a static one: copy the value only */
+        if (out->size - out->len < vlen + 1) {
+            dec->too_large = 1;
+            return H2X_OK;
+        }
+        d = out->buf + out->len;
+        voff = h2x_ring_off(dec->ring_size, e->off, nlen + 1);
+        if (h2x_likely(voff + vlen + 1 <= dec->ring_size
+                       && out->size - out->len >= vlen + 1 + H2X_WILD))
+        {
+            h2x_copy_wild(d, dec->ring + voff, vlen + 1);
+        } else {
+            h2x_ring_read(d, dec->ring, dec->ring_size, voff, vlen + 1);
+        }
+        h->name = (const uint8_t *) h2x_hpack_static[e->sidx].name;
+        h->value = d;
+        h->flags = H2X_HEADER_STATIC_NAME
+                   | (unsigned) h2x_hpack_static_first[e->sidx] << 8;
+        out->len += vlen + 1;
+
     } else {
         if (out->size - out->len < nlen + vlen + 2) {
             dec->too_large = 1;
             return H2X_OK;
         }
         d = out->buf + out->len;
-        h2x_ring_read(d, dec->ring, dec->ring_size, e->off, nlen + vlen + 2);
+        if (h2x_likely(e->off + nlen + vlen + 2 <= dec->ring_size
+                       && out->size - out->len >= nlen + vlen + 2 + H2X_WILD))
+        {
+            /* not wrapped, and room to spare: 16 octets at a time */
+            h2x_copy_wild(d, dec->ring + e->off, nlen + vlen + 2);
+        } else {
+            h2x_ring_read(d, dec->ring, dec->ring_size, e->off,
+                          nlen + vlen + 2);
+        }
         h->name = d;
         h->value = d + nlen + 1;
         h->flags = 0;
@@ -897,6 +971,10 @@ h2x_hpack_literal_name(h2x_hpack_dec_t *dec, uint32_t idx)
     }
 
     e = &dec->ents[(dec->head - 1 - idx) & dec->ent_mask];
+    if (e->sidx) {
+        return h2x_hpack_literal_name(dec, e->sidx);
+    }
+
     nlen = e->name_len;
     dec->name_len = nlen;
 
@@ -988,7 +1066,7 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
 
             if (dec->nostore) {
                 olen = 0;
-                rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop,
+                rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop, end,
                                   NULL, &olen, hard_left, 0);
                 *len += olen;
                 if (rc == H2X_HUFF_OK) {
@@ -1002,7 +1080,7 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
                 room = dec->dst_len + hard_left;
             }
             olen = dec->dst_len;
-            rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop,
+            rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop, end,
                               dec->dst, &olen, room, 1);
             *len += olen - dec->dst_len;
             dec->dst_len = olen;
@@ -1089,7 +1167,8 @@ h2x_hpack_literal_end(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
         if (dec->nostore) {
             h2x_hpack_dec_evict(dec, 0);
         } else {
-            h2x_hpack_dec_insert(dec, name, nlen, value, vlen);
+            h2x_hpack_dec_insert(dec, name, nlen, value, vlen,
+                                 dec->sname_idx);
         }
     }
 
@@ -1319,6 +1398,9 @@ done:
 
 /* ---- encoder ----------------------------------------------------------- */
 
+/* After this many entries of a name evicted unused, stop indexing it. */
+#define H2X_HPACK_UNUSED_MAX  4
+
 /* What the default policy does with a field, by static name index. */
 #define H2X_EP_INDEX    0
 #define H2X_EP_LITERAL  1   /* without indexing: values rarely repeat */
@@ -1380,6 +1462,61 @@ h2x_hpack_hash(const uint8_t *p, size_t n, uint64_t seed)
         h ^= (w2 ^ 0x8ebc6af09c88c6e3ull) * (w3 ^ 0x589965cc75374cc3ull);
         h ^= (w4 ^ h) * 0x1d8e4e27c47d124full;
     }
+    h ^= h >> 32;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 29;
+
+    return (uint32_t) h;
+}
+
+
+/* Two words sampled from a string (all of it up to 16 octets). */
+static inline void
+h2x_hpack_sample(const uint8_t *p, size_t n, uint64_t *w0, uint64_t *w1)
+{
+    uint64_t  a, b, c;
+    uint32_t  x, y;
+
+    if (n >= 8) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+        if (n > 16) {
+            memcpy(&c, p + 8, 8);
+            a ^= c * 0x9fb21c651e98df25ull;
+            memcpy(&c, p + n - 16, 8);
+            b ^= c * 0xc2b2ae3d27d4eb4full;
+            memcpy(&c, p + n / 2 - 4, 8);
+            a += c;
+        }
+    } else if (n >= 4) {
+        memcpy(&x, p, 4);
+        memcpy(&y, p + n - 4, 4);
+        a = x;
+        b = y;
+    } else {
+        a = n ? (uint64_t) p[0] << 16 | (uint64_t) p[n >> 1] << 8 | p[n - 1]
+              : 0;
+        b = 0;
+    }
+
+    *w0 = a;
+    *w1 = b;
+}
+
+
+/* The hash of a whole field, in one go, from samples of both strings. */
+static inline uint32_t
+h2x_hpack_field_hash(const uint8_t *name, size_t nlen, const uint8_t *value,
+    size_t vlen)
+{
+    uint64_t  a0, a1, b0, b1, h;
+
+    h2x_hpack_sample(name, nlen, &a0, &a1);
+    h2x_hpack_sample(value, vlen, &b0, &b1);
+
+    h = (a0 ^ nlen ^ 0xa0761d6478bd642full) * (b0 ^ 0xe7037ed1a0b428dbull);
+    h ^= (a1 ^ 0x8ebc6af09c88c6e3ull)
+         * (b1 ^ (uint64_t) vlen << 32 ^ 0x589965cc75374cc3ull);
     h ^= h >> 32;
     h *= 0xbf58476d1ce4e5b9ull;
     h ^= h >> 29;
@@ -1492,14 +1629,22 @@ h2x_hpack_enc_set_peer_table_size(h2x_hpack_enc_t *enc, uint32_t size)
 }
 
 
+/* Evict down to max; learn (policy != 0) whether entries were of use. */
 static void
-h2x_hpack_enc_evict(h2x_hpack_enc_t *enc, uint32_t max)
+h2x_hpack_enc_evict(h2x_hpack_enc_t *enc, uint32_t max, int learn)
 {
     h2x_hpack_eent_t  *e;
     uint32_t           n;
 
     while (enc->size > max) {
         e = &enc->ents[enc->oldest_id & enc->ent_mask];
+        if (learn) {
+            if (e->used) {
+                enc->unused[e->slot] = 0;
+            } else if (enc->unused[e->slot] < 64) {
+                enc->unused[e->slot]++;
+            }
+        }
         n = e->name_len + e->value_len;
         enc->size -= n + H2X_HPACK_ENTRY_OVERHEAD;
         enc->ring_used -= n;
@@ -1547,11 +1692,11 @@ h2x_hpack_enc_insert(h2x_hpack_enc_t *enc, const uint8_t *name,
     size = name_len + value_len + H2X_HPACK_ENTRY_OVERHEAD;
 
     if (size > enc->max_size) {
-        h2x_hpack_enc_evict(enc, 0);
+        h2x_hpack_enc_evict(enc, 0, 1);
         return;
     }
 
-    h2x_hpack_enc_evict(enc, enc->max_size - (uint32_t) size);
+    h2x_hpack_enc_evict(enc, enc->max_size - (uint32_t) size, 1);
 
     if (h2x_unlikely(enc->next_id == 0xffffffff)) {
         h2x_hpack_enc_renumber(enc);
@@ -1578,7 +1723,9 @@ h2x_hpack_enc_insert(h2x_hpack_enc_t *enc, const uint8_t *name,
     *b = id;
 
     e->name_hash = name_hash;
-    e->sidx = sidx;
+    e->sidx = (uint16_t) sidx;
+    e->slot = (uint8_t) (sidx ? sidx : 64 + (name_hash & 63));
+    e->used = 0;
     if (sidx == 0) {
         /* names of the static table are always found there */
         b = &enc->name_buckets[name_hash & enc->bucket_mask];
@@ -1666,11 +1813,12 @@ h2x_hpack_put_str(h2x_hpack_enc_t *enc, uint8_t *p, const uint8_t *s,
 
 
 /*
- * Per field at most 6 octets of first octet and index, 2 x 6 of string
- * lengths, 4 of a Huffman attempt past the end: 23 covers it, plus two
- * size updates.  Lengths beyond 2^40 are not encodable here.
+ * Per field, with lengths below 2^40: a literal name takes 1 + 7 + 7
+ * octets of first octet and length prefixes, an indexed name 6 + 7, and
+ * a Huffman attempt may run 4 octets past the raw form before it gives
+ * up: 19 at most, so H2X_HPACK_FIELD_BOUND (23) covers it.  Plus two size
+ * updates.
  */
-#define H2X_HPACK_FIELD_SLACK  23
 
 size_t
 h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
@@ -1684,7 +1832,7 @@ h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
         if ((h[i].name_len | h[i].value_len) >> 40) {
             return (size_t) -1;
         }
-        total += h[i].name_len + h[i].value_len + H2X_HPACK_FIELD_SLACK;
+        total += h[i].name_len + h[i].value_len + H2X_HPACK_FIELD_BOUND;
         if (total >> 62) {
             return (size_t) -1;
         }
@@ -1694,17 +1842,44 @@ h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
 }
 
 
+/* The static index of name: value, or 0. */
+static inline unsigned
+h2x_hpack_static_value(unsigned sidx, const uint8_t *value, size_t vlen)
+{
+    const h2x_hpack_static_t  *st;
+    unsigned                   j, end;
+
+    end = sidx + h2x_hpack_static_span[sidx];
+    for (j = sidx; j < end; j++) {
+        st = &h2x_hpack_static[j];
+        if (st->value_len == vlen
+            && h2x_equal((const uint8_t *) st->value, value, vlen))
+        {
+            return j;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Per field: pseudo-headers first try the static table (":status: 200",
+ * ":method: GET"); then the dynamic table is searched for the exact field
+ * (most fields of a connection repeat: that is the path to keep short);
+ * only then is the name looked up in the static table, for the policy,
+ * an exact static match or the name's index.
+ */
 int
 h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
     uint8_t *buf, size_t size, size_t *written)
 {
-    const h2x_header_t         *f;
-    const h2x_hpack_eent_t     *e;
-    const h2x_hpack_static_t   *st;
-    uint8_t                    *p;
-    size_t                      i, nlen, vlen;
-    uint32_t                    id, hash, name_hash, nidx;
-    unsigned                    sidx, j, policy, never, index, have_nh;
+    const h2x_header_t      *f;
+    h2x_hpack_eent_t        *e;
+    uint8_t                 *p;
+    size_t                   i, nlen, vlen;
+    uint32_t                 id, hash, name_hash, nidx;
+    unsigned                 sidx, j, policy, never, index, looked;
 
     if (size < h2x_hpack_enc_bound(enc, h, n)) {
         *written = 0;
@@ -1716,11 +1891,11 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
     if (enc->update_pending) {
         if (enc->update_min < enc->update_final) {
             p = h2x_hpack_put_int(p, enc->update_min, 5, 0x20);
-            h2x_hpack_enc_evict(enc, enc->update_min);
+            h2x_hpack_enc_evict(enc, enc->update_min, 0);
         }
         p = h2x_hpack_put_int(p, enc->update_final, 5, 0x20);
         enc->max_size = enc->update_final;
-        h2x_hpack_enc_evict(enc, enc->max_size);
+        h2x_hpack_enc_evict(enc, enc->max_size, 0);
         enc->update_pending = 0;
     }
 
@@ -1728,9 +1903,57 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
         f = &h[i];
         nlen = f->name_len;
         vlen = f->value_len;
+        sidx = 0;
+        looked = 0;
 
-        sidx = h2x_hpack_static_find(f->name, nlen);
+        if (nlen && f->name[0] == ':') {
+            sidx = h2x_hpack_static_find(f->name, nlen);
+            looked = 1;
+            if (sidx && !(f->flags & H2X_HEADER_NEVER_INDEX)) {
+                j = h2x_hpack_static_value(sidx, f->value, vlen);
+                if (j) {
+                    p = h2x_hpack_put_int(p, j, 7, 0x80);
+                    continue;
+                }
+            }
+        }
+
+        hash = h2x_hpack_field_hash(f->name, nlen, f->value, vlen);
+
+        /* an exact match in the dynamic table; sensitive fields are
+         * never put there, and the caller's never-indexed stay literal */
+        if (!(f->flags & H2X_HEADER_NEVER_INDEX)) {
+            for (id = enc->buckets[hash & enc->bucket_mask];
+                 id >= enc->oldest_id;
+                 id = e->next)
+            {
+                e = &enc->ents[id & enc->ent_mask];
+                if (e->hash == hash && e->value_len == vlen
+                    && e->name_len == nlen
+                    && h2x_ring_equal(enc->ring, enc->ring_size, e->off,
+                                      f->name, nlen)
+                    && h2x_ring_equal(enc->ring, enc->ring_size,
+                                      h2x_ring_off(enc->ring_size, e->off,
+                                                   nlen),
+                                      f->value, vlen))
+                {
+                    break;
+                }
+            }
+
+            if (id >= enc->oldest_id) {
+                enc->ents[id & enc->ent_mask].used = 1;
+                p = h2x_hpack_put_int(p, H2X_HPACK_STATIC_COUNT
+                                         + (enc->next_id - id), 7, 0x80);
+                continue;
+            }
+        }
+
+        if (!looked) {
+            sidx = h2x_hpack_static_find(f->name, nlen);
+        }
         policy = h2x_hpack_enc_policy[sidx];
+        name_hash = sidx ? 0 : h2x_hpack_hash(f->name, nlen, 0x100);
 
         if (enc->mode & H2X_HPACK_ENC_INDEX_ALL) {
             never = (f->flags & H2X_HEADER_NEVER_INDEX) != 0;
@@ -1745,80 +1968,29 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
                         || (f->flags & H2X_HEADER_INDEX))
                     && (nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD) * 4
                        <= (size_t) enc->max_size * 3;
+
+            j = sidx ? sidx : 64 + (name_hash & 63);
+            if (index && !(f->flags & H2X_HEADER_INDEX)
+                && enc->unused[j] >= H2X_HPACK_UNUSED_MAX
+                && (++enc->probe[j] & 15) != 0)
+            {
+                /* this name's values lately left the table unused */
+                index = 0;
+            }
         }
 
-        have_nh = 0;
-        name_hash = 0;
-
-        if (!never) {
-            /* an exact match in the static table */
-            if (sidx) {
-                for (j = sidx; j < sidx + h2x_hpack_static_span[sidx]; j++) {
-                    st = &h2x_hpack_static[j];
-                    if (st->value_len == vlen
-                        && h2x_equal((const uint8_t *) st->value, f->value,
-                                     vlen))
-                    {
-                        break;
-                    }
-                }
-                if (j < sidx + h2x_hpack_static_span[sidx]) {
-                    p = h2x_hpack_put_int(p, j, 7, 0x80);
-                    continue;
-                }
-                hash = h2x_hpack_hash(f->value, vlen, sidx);
-
-                if (!index && !(enc->mode & H2X_HPACK_ENC_INDEX_ALL)
-                    && policy == H2X_EP_LITERAL)
-                {
-                    /* values of this name never enter our table */
-                    goto literal;
-                }
-
-            } else {
-                name_hash = h2x_hpack_hash(f->name, nlen, 0x100);
-                have_nh = 1;
-                hash = h2x_hpack_hash(f->value, vlen, name_hash);
-            }
-
-            /* an exact match in the dynamic table */
-            for (id = enc->buckets[hash & enc->bucket_mask];
-                 id >= enc->oldest_id;
-                 id = e->next)
-            {
-                e = &enc->ents[id & enc->ent_mask];
-                if (e->hash == hash && e->value_len == vlen
-                    && e->sidx == sidx && e->name_len == nlen
-                    && (sidx
-                        || h2x_ring_equal(enc->ring, enc->ring_size, e->off,
-                                          f->name, nlen))
-                    && h2x_ring_equal(enc->ring, enc->ring_size,
-                                      h2x_ring_off(enc->ring_size, e->off,
-                                                   nlen),
-                                      f->value, vlen))
-                {
-                    break;
-                }
-            }
-
-            if (id >= enc->oldest_id) {
-                p = h2x_hpack_put_int(p, H2X_HPACK_STATIC_COUNT
-                                         + (enc->next_id - id), 7, 0x80);
+        /* an exact match in the static table (regular names) */
+        if (sidx && !never && !looked) {
+            j = h2x_hpack_static_value(sidx, f->value, vlen);
+            if (j) {
+                p = h2x_hpack_put_int(p, j, 7, 0x80);
                 continue;
             }
-
-        } else {
-            hash = 0;
         }
-
-    literal:
 
         /* the name: static index, dynamic index, or literal */
         nidx = sidx;
         if (!sidx) {
-            if (!have_nh) {
-                name_hash = h2x_hpack_hash(f->name, nlen, 0x100);
-            }
             for (id = enc->name_buckets[name_hash & enc->bucket_mask];
                  id >= enc->oldest_id;
                  id = e->next_name)
@@ -1846,9 +2018,6 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
         p = h2x_hpack_put_str(enc, p, f->value, vlen);
 
         if (index) {
-            if (never) {
-                hash = 0;
-            }
             h2x_hpack_enc_insert(enc, f->name, nlen, f->value, vlen, hash,
                                  name_hash, sidx);
         }

@@ -14,12 +14,13 @@
 
 #define H2X_OBUF_MIN              2048
 #define H2X_OUT_MIN               16
+#define H2X_OUT_FEW_FIELDS        16
 
 
 static void h2x_out_advance(h2x_session_t *s, size_t n);
 
 
-static int
+int
 h2x_out_entries(h2x_session_t *s, size_t need)
 {
     size_t      size;
@@ -123,6 +124,8 @@ h2x_out_frame(h2x_session_t *s, const uint8_t *frame, size_t n, int ctrl)
 
     p = h2x_out_reserve(s, n);
     if (p == NULL) {
+        /* a lost control frame: the connection fails after this call */
+        s->nomem = 1;
         return H2X_NOMEM;
     }
 
@@ -168,6 +171,7 @@ h2x_out_goaway(h2x_session_t *s, uint32_t last_id, uint32_t code,
 
     p = h2x_out_reserve(s, H2X_FRAME_GOAWAY_SIZE(dlen));
     if (p == NULL) {
+        s->nomem = 1;
         return H2X_NOMEM;
     }
 
@@ -192,9 +196,37 @@ h2x_out_headers(h2x_session_t *s, uint32_t sid, const char *status,
 {
     size_t         bound, len, w1, w2, size;
     uint8_t       *p, *end;
-    h2x_header_t   st;
+    h2x_header_t   st, hh[H2X_OUT_FEW_FIELDS];
+
+    if (!s->enc_ready) {
+        /* the encoder comes with the first response (idle memory) */
+        if (h2x_hpack_enc_init(&s->enc, &s->hpack_a, 0) != H2X_OK) {
+            return H2X_NOMEM;
+        }
+        s->enc_ready = 1;
+        if (s->peer_table_set) {
+            h2x_hpack_enc_set_peer_table_size(&s->enc, s->peer_table_size);
+        }
+    }
 
     w1 = 0;
+    w2 = 0;
+
+    if (status && n < H2X_OUT_FEW_FIELDS) {
+        /* the usual case: one list, one pass of the encoder */
+        hh[0].name = (const uint8_t *) ":status";
+        hh[0].name_len = 7;
+        hh[0].value = (const uint8_t *) status;
+        hh[0].value_len = 3;
+        hh[0].flags = 0;
+        if (n) {
+            memcpy(&hh[1], h, n * sizeof(h2x_header_t));
+        }
+        h = hh;
+        n++;
+        status = NULL;
+    }
+
     bound = h2x_hpack_enc_bound(&s->enc, h, n);
 
     if (status) {
@@ -221,8 +253,6 @@ h2x_out_headers(h2x_session_t *s, uint32_t sid, const char *status,
             return H2X_ERROR;
         }
     }
-
-    w2 = 0;
 
     if (n && h2x_hpack_encode(&s->enc, h, n, p + H2X_FRAME_HEADER_SIZE + w1,
                               bound - w1, &w2)
@@ -697,6 +727,9 @@ h2x_session_sent(h2x_session_t *s, size_t n)
         s->out_head_off = 0;
         s->olen = 0;
         s->last_bytes_open = 0;
+
+        /* nothing in flight, no stream: the buffers go */
+        h2x_trim(s);
     }
 }
 
@@ -708,7 +741,8 @@ h2x_session_want_write(h2x_session_t *s)
         return 1;
     }
 
-    return s->sched_mask != 0 && !s->failed;
+    /* streams in the scheduler have stream window; the connection's? */
+    return s->sched_mask != 0 && !s->failed && s->conn_send_window > 0;
 }
 
 
