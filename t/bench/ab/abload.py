@@ -91,7 +91,7 @@ class Run:
         self.cmd = cmd
         self.ok = 0            # requests with the expected status
         self.done = 0
-        self.failed = 0        # failed + errored + timeout + unexpected status
+        self.failed = 0        # failed (incl. errored, timeout) + non-2xx
         self.duration = 0.0    # measurement period (h2load's "finished in")
         self.rps = 0.0         # ok / duration
         self.mbps = 0.0        # all traffic, MB (10^6) per second
@@ -156,7 +156,9 @@ def parse_h2load(run, out, expect_status):
     codes = list(map(int, m.groups())) if m else [0, 0, 0, 0]
     run.ok = codes[0]                       # every expected status is 2xx
     unexpected = sum(codes[1:])
-    run.failed = failed + errored + tmo + unexpected
+    # h2load's "failed" already counts the errored and timed-out ones;
+    # a non-2xx answer counts as "succeeded" there, but not here
+    run.failed = failed + unexpected
     if expect_status and run.ok == 0 and done:
         run.error = "no %d response" % expect_status
     m = re.search(r"^traffic: .*?\((\d+)\) total", out, re.M)
