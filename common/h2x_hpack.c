@@ -1269,6 +1269,13 @@ h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
         dec->state = H2X_HS_REP;
     }
 
+    if (len == 0) {
+        /* in may be NULL: no pointer arithmetic on it */
+        static const uint8_t  empty[1] = { 0 };
+
+        in = empty;
+    }
+
     p = in;
     last = in + len;
     rc = H2X_OK;
