@@ -863,6 +863,151 @@ h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
 
 
 /*
+ * A run of one-octet indexed fields (RFC 7541 6.1) well within the
+ * limits: the counters stay in registers and each field is checked
+ * against bounds computed once for the run.  Stops at the first octet
+ * that is not such a field or that comes near a limit (or an index
+ * error, or a wrapped entry, or less than H2X_WILD of room): the general
+ * path takes it from there with nothing changed.
+ */
+static const uint8_t *
+h2x_hpack_indexed_run(h2x_hpack_dec_t *dec, const uint8_t *p,
+    const uint8_t *last, h2x_hpack_out_t *out)
+{
+    const h2x_hpack_static_t  *st;
+    const h2x_hpack_dent_t    *e, *ents;
+    const h2x_hpack_limits_t  *lim;
+    const uint8_t             *ring;
+    h2x_header_t              *h, *fields;
+    uint8_t                   *d, *buf;
+    size_t                     nf, list, nout, len, max_nf, max_list,
+                               max_field, max_out, size, n, nlen, vlen;
+    uint32_t                   idx, off, count, head, mask, ring_size;
+    unsigned                   b;
+
+    if (dec->too_large) {
+        return p;
+    }
+
+    /* locals: the stores into the fields could alias the structures */
+    lim = &dec->limits;
+    max_nf = lim->max_fields < lim->hard_fields ? lim->max_fields
+                                                : lim->hard_fields;
+    max_list = lim->max_list_size < lim->hard_list_size
+               ? lim->max_list_size : lim->hard_list_size;
+    max_field = lim->max_field_size;
+
+    ents = dec->ents;
+    count = dec->count;
+    head = dec->head - 1;
+    mask = dec->ent_mask;
+    ring = dec->ring;
+    ring_size = dec->ring_size;
+
+    fields = out->fields;
+    buf = out->buf;
+    size = out->size;
+    max_out = out->max_fields;
+
+    nf = dec->nfields;
+    list = dec->list_size;
+    nout = out->nfields;
+    len = out->len;
+
+    for ( /* void */ ; p < last; p++) {
+        b = *p;
+
+        if (!(b & 0x80) || b == 0x80 || b == 0xff) {
+            break;
+        }
+
+        idx = b & 0x7f;
+
+        if (idx <= H2X_HPACK_STATIC_COUNT) {
+            st = &h2x_hpack_static[idx];
+            nlen = st->name_len;
+            vlen = st->value_len;
+
+            if (nf >= max_nf || nout >= max_out
+                || list + nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD > max_list
+                || nlen + vlen > max_field)
+            {
+                break;
+            }
+
+            h = &fields[nout];
+            h->name = (const uint8_t *) st->name;
+            h->value = (const uint8_t *) st->value;
+            h->flags = H2X_HEADER_STATIC_NAME
+                       | (unsigned) h2x_hpack_static_first[idx] << 8;
+
+        } else {
+            idx -= H2X_HPACK_STATIC_COUNT + 1;
+            if (idx >= count) {
+                break;
+            }
+
+            e = &ents[(head - idx) & mask];
+            nlen = e->name_len;
+            vlen = e->value_len;
+
+            if (nf >= max_nf || nout >= max_out
+                || list + nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD > max_list
+                || nlen + vlen > max_field)
+            {
+                break;
+            }
+
+            h = &fields[nout];
+            d = buf + len;
+
+            if (e->sidx) {
+                /* the name is a static one: copy the value only */
+                n = vlen + 1;
+                off = h2x_ring_off(ring_size, e->off, nlen + 1);
+                if (off + n > ring_size || size - len < n + H2X_WILD) {
+                    break;
+                }
+                h2x_copy_wild(d, ring + off, n);
+                h->name = (const uint8_t *) h2x_hpack_static[e->sidx].name;
+                h->value = d;
+                h->flags = H2X_HEADER_STATIC_NAME
+                           | (unsigned) h2x_hpack_static_first[e->sidx] << 8;
+
+            } else {
+                n = nlen + vlen + 2;
+                if (e->off + n > ring_size || size - len < n + H2X_WILD) {
+                    break;
+                }
+                h2x_copy_wild(d, ring + e->off, n);
+                h->name = d;
+                h->value = d + nlen + 1;
+                h->flags = 0;
+            }
+
+            len += n;
+        }
+
+        h->name_len = nlen;
+        h->value_len = vlen;
+        nout++;
+        nf++;
+        list += nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD;
+    }
+
+    if (nf != dec->nfields) {
+        dec->field_start = 0;
+        dec->nfields = nf;
+        dec->list_size = list;
+        out->nfields = nout;
+        out->len = len;
+    }
+
+    return p;
+}
+
+
+/*
  * A literal starts (RFC 7541 6.2): choose where its strings go.  Within
  * the soft limits they go to the output, with a room that enforces the
  * field and list limits; past them, a field with incremental indexing
@@ -1286,6 +1431,11 @@ h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
 
         case H2X_HS_REP:
             /* runs of indexed fields, the most common representation */
+            p = h2x_hpack_indexed_run(dec, p, last, out);
+            if (p == last) {
+                goto done;
+            }
+
             while ((*p & 0x80) && *p != 0xff) {
                 rc = h2x_hpack_indexed(dec, *p++ & 0x7f, out);
                 if (h2x_unlikely(rc != H2X_OK)) {
