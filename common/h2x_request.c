@@ -489,6 +489,18 @@ h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
 
         kind = h2x_field_check(s, &f[i]);
 
+        if (kind == H2X_F_OTHER) {
+            /* most fields: nothing more to look at */
+            regular = 1;
+
+            if (w != i) {
+                f[w] = f[i];
+            }
+
+            w++;
+            continue;
+        }
+
         if (kind == H2X_F_INVALID) {
             /* RFC 9113 8.2.1 */
             *reason = "client sent invalid header field";
