@@ -1554,6 +1554,54 @@ test_read_api(void **state)
 }
 
 
+static void
+test_local_settings_on_ack(void **state)
+{
+    tc_t          tc;
+    h2x_config_t  cfg;
+    tframe_t     *f;
+    uint32_t      i;
+
+    (void) state;
+
+    h2x_config_init(&cfg);
+    cfg.max_frame_size = 32768;
+    cfg.initial_window_size = 100000;
+
+    /* before the ACK: 16384 is the limit (RFC 9113 4.2, 6.5.3) */
+    tc_init(&tc, &cfg);
+    tc_drain(&tc);
+    f = &tc.frames[0];
+    for (i = 0; i < f->nsettings; i++) {
+        if (f->settings[i].id == H2X_SETTINGS_MAX_FRAME_SIZE) {
+            assert_int_equal(f->settings[i].value, 32768);
+        }
+    }
+    tc_preface(&tc, NULL, 0);
+    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/");
+    tc_data(&tc, 1, body, 20000, 1);
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 1, H2X_FRAME_SIZE_ERROR);
+    tc_done(&tc);
+
+    /* after it: accepted, up to our window */
+    tc_init(&tc, &cfg);
+    tc_handshake(&tc);
+    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/");
+    tc_data(&tc, 1, body, 20000, 0);
+    tc_data(&tc, 1, body, 32768, 1);
+    assert_true(tc_run(&tc) > 0);
+    assert_int_equal(tc.req[0].body_len, 52768);
+    assert_int_equal(tc.req[0].body_end, 1);
+    tc_data(&tc, 3, body, 32769, 1);
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 1, H2X_FRAME_SIZE_ERROR);
+    tc_done(&tc);
+}
+
+
 static unsigned  writable;
 
 
@@ -1661,6 +1709,7 @@ main(void)
         cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_read_api),
         cmocka_unit_test(test_writable_and_stats),
+        cmocka_unit_test(test_local_settings_on_ack),
     };
 
     fill_body();
