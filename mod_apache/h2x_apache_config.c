@@ -60,7 +60,7 @@ static const h2x_apache_num_t  h2x_num_max_frame_size =
 static const h2x_apache_num_t  h2x_num_header_table_size =
     { H2X_OFF(header_table_size), 0, 65536 };
 static const h2x_apache_num_t  h2x_num_max_requests =
-    { H2X_OFF(max_requests), 1, H2X_MAX31 };
+    { H2X_OFF(max_requests), 0, H2X_MAX31 };
 static const h2x_apache_num_t  h2x_num_max_unsent_output =
     { H2X_OFF(max_unsent_output), 16384, 1024 * 1024 * 1024 };
 static const h2x_apache_num_t  h2x_num_max_control_queue =
@@ -292,7 +292,6 @@ h2x_apache_engine_config(server_rec *s, h2x_config_t *cfg)
     H2X_SET(max_continuations, max_continuations);
     H2X_SET(max_frame_size, chunk_size);
     H2X_SET(header_table_size, header_table_size);
-    H2X_SET(max_requests, max_requests);
     H2X_SET(max_control_queue, max_control_queue);
     H2X_SET(max_settings_entries, max_settings_entries);
     H2X_SET(max_new_streams_per_read, max_new_streams_per_feed);
@@ -305,6 +304,10 @@ h2x_apache_engine_config(server_rec *s, h2x_config_t *cfg)
     H2X_SET(settings_timeout, settings_ack_timeout);
 
 #undef H2X_SET
+
+    /* as mod_http2: no limit unless H2XMaxRequests says so */
+    cfg->max_requests = (conf->max_requests > 0)
+                        ? (uint32_t) conf->max_requests : UINT32_MAX;
 
     if (conf->max_unsent_output != H2X_APACHE_UNSET) {
         cfg->max_unsent_output = (size_t) conf->max_unsent_output;
@@ -371,7 +374,7 @@ const command_rec h2x_apache_cmds[] = {
             "SETTINGS_HEADER_TABLE_SIZE (default 4096)"),
     H2X_NUM("H2XMaxRequests", h2x_num_max_requests,
             "requests per connection before a graceful GOAWAY "
-            "(default 1000)"),
+            "(default 0: unlimited, as mod_http2)"),
     H2X_NUM("H2XMaxUnsentOutput", h2x_num_max_unsent_output,
             "unsent output above which the peer is not read "
             "(default 524288)"),

@@ -1,0 +1,588 @@
+"""mod_h2x in Apache: takeover, request processing, coexistence.
+
+One Apache with mod_h2x *and* mod_http2 loaded serves both apache
+targets (h2x vhosts with `H2XEngine on`, the others left to mod_http2),
+with mod_cgid, mod_deflate, mod_proxy, mod_rewrite and the h2x status
+handler.  CGIs report which implementation ran them (env H2X=on).
+Tests that need their own config or a restart start their own server.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+
+import pytest
+
+import h2.config
+import h2.connection
+import h2.events
+import h2.exceptions
+
+import h2xservers
+from h2xtest import doc
+from h2xtest.clients import (curl, curl_h2_tls, curl_h2c, curl_http1,
+                             h2load, nghttp)
+
+TARGETS = ("apache-h2x", "apache-builtin")
+
+CGIS = {
+    "env.cgi": "#!/bin/sh\necho 'Content-Type: text/plain'\necho\nenv\n",
+    "slow.cgi": "#!/bin/sh\nsleep ${QUERY_STRING:-2}\n"
+                "echo 'Content-Type: text/plain'\necho\necho slow\n",
+    "md5.cgi": "#!/bin/sh\necho 'Content-Type: text/plain'\necho\n"
+               "md5sum | cut -c1-32\n",
+    "limited.cgi": "#!/bin/sh\necho 'Content-Type: text/plain'\necho\n"
+                   "wc -c\n",
+    "drip.cgi": "#!/bin/sh\necho 'Content-Type: application/x-drip'\n"
+                "echo\n"
+                "i=0; while [ $i -lt 20 ]; do echo line $i; i=$((i+1));"
+                " sleep 0.5; done\n",
+}
+
+TEXT = b"".join(b"line %06d of a compressible text file\n" % i
+                for i in range(4000))
+
+
+def make_site(root):
+    """A docroot with the standard files, CGIs and a text file."""
+    docroot = h2xservers.make_docroot(os.path.join(root, "htdocs"))
+    cgi = os.path.join(docroot, "cgi")
+    os.makedirs(cgi, exist_ok=True)
+    for name, text in CGIS.items():
+        path = os.path.join(cgi, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o755)
+    with open(os.path.join(docroot, "big.txt"), "wb") as f:
+        f.write(TEXT)
+    with open(os.path.join(docroot, "err.html"), "wb") as f:
+        f.write(b"custom error page\n")
+    os.makedirs(os.path.join(docroot, "dir"), exist_ok=True)
+    with open(os.path.join(docroot, "dir", "index.html"), "wb") as f:
+        f.write(b"dir index\n")
+    return docroot
+
+
+def global_config(docroot, proxy_port):
+    return """
+ScriptSock cgid.sock
+<Directory {d}/cgi>
+    Options +ExecCGI
+    AddHandler cgi-script .cgi
+    Require all granted
+</Directory>
+<Location /cgi/limited.cgi>
+    LimitRequestBody 1024
+</Location>
+<Directory {d}>
+    RewriteEngine on
+    RewriteRule ^renamed\\.html$ index.html [L]
+</Directory>
+AddOutputFilterByType DEFLATE text/plain
+ErrorDocument 404 /err.html
+<Location /h2x-status>
+    SetHandler h2x-status
+</Location>
+ProxyPass /proxy/ http://127.0.0.1:{p}/
+ProxyPassReverse /proxy/ http://127.0.0.1:{p}/
+Header always set X-Expr-HTTP2 "expr=%{{HTTP2}}"
+""".format(d=docroot, p=proxy_port)
+
+
+EXTRA_MODULES = ["cgid", "deflate", "filter", "proxy", "proxy_http",
+                 "rewrite"]
+
+
+def make_server(site, targets=TARGETS, load_http2=True, global_extra="",
+                vhost_extra="", mpm=None, **kw):
+    """An ApacheServer on its own docroot (not started)."""
+    root = site.workdir("apache-mod")
+    docroot = make_site(root)
+    srv = _Apache(targets, workdir=os.path.join(root, "srv"),
+                  docroot=docroot, cert=site.cert, load_http2=load_http2,
+                  extra_modules=EXTRA_MODULES, vhost_extra=vhost_extra,
+                  log_level="info ssl:warn h2x:debug", **kw)
+    srv.mpm = mpm
+    any_t = next(iter(srv.targets.values()))
+    srv.global_extra = global_config(docroot, any_t.http1_port) + \
+        global_extra
+    return srv
+
+
+class _Apache(h2xservers.ApacheServer):
+    """ApacheServer whose MPM can be swapped (mpm_worker, mpm_prefork)."""
+
+    mpm = None
+
+    def modules(self):
+        names = super().modules()
+        if self.mpm:
+            names = [self.mpm if n == "mpm_event" else n for n in names]
+        return names
+
+    def render(self):
+        text = super().render()
+        if self.mpm == "mpm_prefork":
+            text = re.sub(r"(?m)^(ThreadsPerChild|MinSpareThreads|"
+                          r"MaxSpareThreads) .*\n", "", text)
+        return text
+
+
+@pytest.fixture(scope="module")
+def both(h2x_site):
+    """mod_h2x and mod_http2 in one Apache, one vhost set each."""
+    srv = make_server(h2x_site)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def h2x(both, request):
+    t = both.target("apache-h2x")
+    return t
+
+
+@pytest.fixture(params=TARGETS)
+def each(both, request):
+    return both.target(request.param)
+
+
+def env_of(body):
+    return dict(l.split("=", 1) for l in body.decode().splitlines()
+                if "=" in l)
+
+
+# --- a small raw HTTP/2 client ----------------------------------------------
+
+class Raw:
+    """python3-h2 over a real socket (TLS with ALPN h2, or h2c)."""
+
+    def __init__(self, port, tls=True, timeout=10):
+        s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            ctx.set_alpn_protocols(["h2"])
+            s = ctx.wrap_socket(s, server_hostname="localhost")
+            assert s.selected_alpn_protocol() == "h2"
+        self.sock = s
+        self.scheme = "https" if tls else "http"
+        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(
+            client_side=True, header_encoding="utf-8"))
+        self.conn.initiate_connection()
+        self.flush()
+        self.events = []
+        self.closed = False
+
+    def flush(self):
+        data = self.conn.data_to_send()
+        if data:
+            self.sock.sendall(data)
+
+    def request(self, path, method="GET", headers=(), end_stream=True):
+        sid = self.conn.get_next_available_stream_id()
+        hdrs = [(":method", method), (":scheme", self.scheme),
+                (":authority", "localhost"), (":path", path)]
+        self.conn.send_headers(sid, hdrs + list(headers),
+                               end_stream=end_stream)
+        self.flush()
+        return sid
+
+    def pump(self, until, timeout=10):
+        end = time.monotonic() + timeout
+        while not until(self.events) and time.monotonic() < end:
+            self.sock.settimeout(max(0.05, end - time.monotonic()))
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                break
+            if not data:
+                self.closed = True
+                break
+            try:
+                events = self.conn.receive_data(data)
+            except h2.exceptions.ProtocolError:
+                # python3-h2 refuses every frame after a GOAWAY (even
+                # the PING of a graceful shutdown): stop reading
+                self.closed = True
+                break
+            for e in events:
+                self.events.append(e)
+                if isinstance(e, h2.events.DataReceived):
+                    self.conn.acknowledge_received_data(
+                        e.flow_controlled_length, e.stream_id)
+            self.flush()
+        return until(self.events)
+
+    def of(self, sid, kind):
+        return [e for e in self.events if isinstance(e, kind)
+                and getattr(e, "stream_id", None) == sid]
+
+    def ended(self, sid):
+        return lambda evs: any(
+            isinstance(e, (h2.events.StreamEnded, h2.events.StreamReset))
+            and e.stream_id == sid for e in evs)
+
+    def body(self, sid):
+        return b"".join(e.data for e in self.of(sid, h2.events.DataReceived))
+
+    def status(self, sid):
+        r = self.of(sid, h2.events.ResponseReceived)
+        return int(dict(r[0].headers)[":status"]) if r else None
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+# --- takeover and coexistence -----------------------------------------------
+
+@pytest.mark.parametrize("scheme", ["https", "h2c"])
+def test_coexistence_which_engine(each, scheme):
+    """h2x serves its vhosts, mod_http2 the others, in one server."""
+    if scheme == "https":
+        r = curl_h2_tls(each, "/cgi/env.cgi")
+    else:
+        r = curl_h2c(each, "/cgi/env.cgi")
+    assert (r.status, r.http_version) == (200, "2"), r.stderr
+    env = env_of(r.body)
+    assert env.get("HTTP2") == "on"
+    assert env.get("SERVER_PROTOCOL") == "HTTP/2.0"
+    if each.name == "apache-h2x":
+        assert env.get("H2X") == "on"
+        assert re.fullmatch(r"\d+", env.get("H2_STREAM_ID", ""))
+    else:
+        assert "H2X" not in env
+    assert env.get("HTTPS") == ("on" if scheme == "https" else None)
+
+
+@pytest.mark.parametrize("tls", [True, False], ids=["tls", "clear"])
+def test_http1_unaffected(each, tls):
+    r = curl_http1(each, "/cgi/env.cgi", tls=tls)
+    assert (r.status, r.http_version) == (200, "1.1")
+    env = env_of(r.body)
+    assert "H2X" not in env and env.get("HTTP2") != "on"
+    r = curl_http1(each, "/1m.bin", tls=tls)
+    assert r.body == doc("1m.bin")
+
+
+def test_upgrade_h2c_stays_http1(h2x):
+    """Upgrade: h2c is not offered by h2x: the request stays HTTP/1.1."""
+    r = curl(h2x.url("/index.html", "http"), "--http2")
+    assert (r.status, r.http_version) == (200, "1.1")
+    assert r.body == doc("index.html")
+
+
+def test_expr_http2(each):
+    """%{HTTP2} is "on" for both engines (optional fn chained)."""
+    r = curl_h2_tls(each, "/index.html", "-D", "/dev/stderr")
+    assert r.status == 200
+    assert re.search(r"(?im)^x-expr-http2: on\r?$", r.stderr), r.stderr
+    r = curl_http1(each, "/index.html", False, "-D", "/dev/stderr")
+    assert re.search(r"(?im)^x-expr-http2: off\r?$", r.stderr), r.stderr
+
+
+# --- request processing --------------------------------------------------------
+
+@pytest.mark.parametrize("scheme", ["https", "h2c"])
+def test_multiplexing_slow_cgi(each, scheme):
+    """A slow CGI does not hold up other streams of the connection."""
+    urls = [each.url("/cgi/slow.cgi?2", scheme), each.url("/index.html",
+            scheme), each.url("/1m.bin", scheme)]
+    r = nghttp(urls[0], "-s", *urls[1:], timeout=15)
+    assert r.returncode == 0, r.output[-2000:]
+    ends = {}
+    for m in re.finditer(r"^\s*\d+\s+\+([\d.]+)(us|ms|s)\s+\+\S+\s+\S+\s+"
+                         r"(\d+)\s+\S+\s+(\S+)$", r.output, re.M):
+        v, unit, code, path = m.groups()
+        ends[path] = float(v) * {"us": 1e-6, "ms": 1e-3, "s": 1}[unit]
+        assert code == "200", r.output
+    assert set(ends) == {"/cgi/slow.cgi?2", "/index.html", "/1m.bin"}, \
+        r.output
+    assert ends["/index.html"] < 1.0 and ends["/1m.bin"] < 1.0, r.output
+    assert ends["/cgi/slow.cgi?2"] >= 1.9, r.output
+
+
+@pytest.mark.parametrize("tls", [True, False], ids=["tls", "clear"])
+@pytest.mark.parametrize("length", [True, False], ids=["cl", "no-cl"])
+def test_request_body(each, tls, length):
+    """Bodies with and without content-length reach the handler whole."""
+    import hashlib
+    body = os.urandom(700 * 1024 + 17)
+    raw = Raw(each.tls_port if tls else each.h2c_port, tls)
+    try:
+        hdrs = [("content-length", str(len(body)))] if length else []
+        sid = raw.request("/cgi/md5.cgi", "POST", hdrs, end_stream=False)
+        sent = 0
+        while sent < len(body):
+            window = min(raw.conn.local_flow_control_window(sid),
+                         raw.conn.max_outbound_frame_size)
+            if window <= 0:
+                raw.pump(lambda evs: raw.conn.local_flow_control_window(
+                    sid) > 0, timeout=10)
+                assert raw.conn.local_flow_control_window(sid) > 0, \
+                    "flow-control window never reopened"
+                continue
+            piece = body[sent:sent + window]
+            sent += len(piece)
+            raw.conn.send_data(sid, piece, end_stream=sent == len(body))
+            raw.flush()
+        assert raw.pump(raw.ended(sid), timeout=20)
+        assert raw.status(sid) == 200
+        assert raw.body(sid).strip().decode() == \
+            hashlib.md5(body).hexdigest()
+    finally:
+        raw.close()
+
+
+@pytest.mark.parametrize("length", [True, False], ids=["cl", "no-cl"])
+def test_limit_request_body_413(each, length):
+    raw = Raw(each.tls_port, True)
+    try:
+        body = b"x" * 5000
+        hdrs = [("content-length", str(len(body)))] if length else []
+        sid = raw.request("/cgi/limited.cgi", "POST", hdrs,
+                          end_stream=False)
+        raw.conn.send_data(sid, body, end_stream=True)
+        raw.flush()
+        raw.pump(raw.ended(sid))
+        assert raw.status(sid) == 413
+        # the connection stays usable
+        sid2 = raw.request("/index.html")
+        assert raw.pump(raw.ended(sid2))
+        assert raw.status(sid2) == 200
+        assert raw.body(sid2) == doc("index.html")
+    finally:
+        raw.close()
+
+
+@pytest.mark.parametrize("tls", [True, False], ids=["tls", "clear"])
+def test_expect_100_continue(each, tls):
+    """The interim 100 arrives before the client sends the body."""
+    raw = Raw(each.tls_port if tls else each.h2c_port, tls)
+    try:
+        sid = raw.request("/cgi/md5.cgi", "POST",
+                          [("expect", "100-continue")], end_stream=False)
+        assert raw.pump(lambda evs: raw.of(
+            sid, h2.events.InformationalResponseReceived))
+        info = raw.of(sid, h2.events.InformationalResponseReceived)[0]
+        assert dict(info.headers)[":status"] == "100"
+        raw.conn.send_data(sid, b"hello world", end_stream=True)
+        raw.flush()
+        assert raw.pump(raw.ended(sid))
+        assert raw.status(sid) == 200
+        assert raw.body(sid).strip() == b"5eb63bbbe01eeed093cb22bb8f5acdc3"
+    finally:
+        raw.close()
+
+
+def test_head(each):
+    r = curl_h2_tls(each, "/10k.bin", "-I")
+    assert (r.status, r.http_version) == (200, "2")
+    assert r.body.startswith(b"HTTP/2 200")
+    assert re.search(rb"(?im)^content-length: 10240\r?$", r.body)
+    r = curl_h2_tls(each, "/cgi/env.cgi", "-I")
+    assert r.status == 200
+
+
+def test_error_document(each):
+    r = curl_h2_tls(each, "/missing.html")
+    assert r.status == 404
+    assert r.body == b"custom error page\n"
+
+
+def test_rewrite_and_directory_index(each):
+    r = curl_h2_tls(each, "/renamed.html")
+    assert (r.status, r.body) == (200, doc("index.html"))
+    r = curl_h2_tls(each, "/dir/")
+    assert (r.status, r.body) == (200, b"dir index\n")
+    r = curl_h2_tls(each, "/dir")
+    assert r.status == 301
+
+
+def test_deflate(each):
+    r = curl_h2_tls(each, "/big.txt", "--compressed", "-D", "/dev/stderr")
+    assert r.status == 200
+    assert re.search(r"(?im)^content-encoding: gzip\r?$", r.stderr)
+    assert r.body == TEXT
+
+
+def test_proxy(each):
+    r = curl_h2_tls(each, "/proxy/1m.bin")
+    assert r.status == 200
+    assert r.body == doc("1m.bin")
+
+
+def test_streaming_cgi_is_not_buffered(h2x):
+    """Output a CGI flushes reaches the client before the CGI ends."""
+    proc = subprocess.Popen(
+        ["curl", "-sSkN", "--http2", "--max-time", "20",
+         h2x.url("/cgi/drip.cgi", "https")], stdout=subprocess.PIPE)
+    try:
+        t0 = time.monotonic()
+        line = proc.stdout.readline()
+        first = time.monotonic() - t0
+        assert line == b"line 0\n"
+        assert first < 3.0
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_client_reset_keeps_connection(h2x):
+    """RST_STREAM on a running CGI: the others and the connection go on."""
+    raw = Raw(h2x.tls_port, True)
+    try:
+        slow = raw.request("/cgi/slow.cgi?3")
+        time.sleep(0.3)
+        raw.conn.reset_stream(slow, 8)
+        raw.flush()
+        sids = [raw.request("/10k.bin") for _ in range(5)]
+        for sid in sids:
+            assert raw.pump(raw.ended(sid))
+            assert raw.status(sid) == 200
+            assert raw.body(sid) == doc("10k.bin")
+        assert not raw.closed
+    finally:
+        raw.close()
+
+
+def test_many_streams_one_connection(h2x):
+    raw = Raw(h2x.h2c_port, False)
+    try:
+        sids = [raw.request("/10k.bin") for _ in range(60)]
+        assert raw.pump(lambda evs: all(raw.ended(s)(evs) for s in sids),
+                        timeout=20)
+        for sid in sids:
+            assert raw.status(sid) == 200
+            assert raw.body(sid) == doc("10k.bin")
+    finally:
+        raw.close()
+
+
+def test_status_json(h2x):
+    for _ in range(3):
+        assert curl_h2c(h2x, "/index.html").status == 200
+    r = curl_h2c(h2x, "/h2x-status")
+    assert r.status == 200
+    st = json.loads(r.body)
+    assert st["server"] == "apache"
+    assert st["totals"]["streams"] >= 3
+    assert st["frames_in"]["headers"] >= 3
+    assert st["connections"]["total"] >= 4
+    assert st["workers"]["threads"] >= 1
+    for k in ("rapid_reset", "hpack_bomb", "settings_flood", "ping_flood"):
+        assert k in st["abuse"]
+
+
+# --- lifecycle and MPMs (own servers) --------------------------------------
+
+def test_idle_timeout(h2x_site, request):
+    srv = make_server(h2x_site, ("apache-h2x",), load_http2=False,
+                      global_extra="KeepAliveTimeout 1\n")
+    srv.start()
+    request.addfinalizer(srv.stop)
+    t = srv.target("apache-h2x")
+    raw = Raw(t.h2c_port, False)
+    try:
+        sid = raw.request("/index.html")
+        assert raw.pump(raw.ended(sid))
+        t0 = time.monotonic()
+        raw.pump(lambda evs: raw.closed or any(
+            isinstance(e, h2.events.ConnectionTerminated) for e in evs),
+            timeout=8)
+        gone = [e for e in raw.events
+                if isinstance(e, h2.events.ConnectionTerminated)]
+        assert gone and gone[0].error_code == 0
+        assert 0.5 < time.monotonic() - t0 < 5
+    finally:
+        raw.close()
+
+
+def test_max_requests(h2x_site, request):
+    """H2XMaxRequests: graceful GOAWAY after that many streams."""
+    srv = make_server(h2x_site, ("apache-h2x",), load_http2=False,
+                      vhost_extra="H2XMaxRequests 5\n")
+    srv.start()
+    request.addfinalizer(srv.stop)
+    t = srv.target("apache-h2x")
+    urls = [t.url("/index.html?%d" % i, "https") for i in range(7)]
+    r = nghttp(urls[0], *urls[1:])
+    assert r.statuses.count(200) == 5, r.output[-3000:]
+    goaways = r.frames("recv", "GOAWAY")
+    assert goaways, r.output[-3000:]
+    assert re.search(r"last_stream_id=9\b", r.output), r.output[-3000:]
+
+
+def test_mpm_worker(h2x_site, request):
+    srv = make_server(h2x_site, ("apache-h2x",), load_http2=False,
+                      mpm="mpm_worker")
+    srv.start()
+    request.addfinalizer(srv.stop)
+    t = srv.target("apache-h2x")
+    for scheme in ("https", "h2c"):
+        r = nghttp(t.url("/cgi/slow.cgi?1", scheme), "-s",
+                   t.url("/1m.bin", scheme))
+        assert r.returncode == 0, r.output[-1500:]
+        assert r.statuses == [200, 200], r.output[-1500:]
+    r = curl_h2_tls(t, "/cgi/env.cgi")
+    assert env_of(r.body).get("H2X") == "on"
+
+
+def test_prefork_refuses(h2x_site, request):
+    """On prefork h2x offers no HTTP/2 and says why; HTTP/1.1 works."""
+    srv = make_server(h2x_site, ("apache-h2x",), load_http2=False,
+                      mpm="mpm_prefork")
+    srv.start()
+    request.addfinalizer(srv.stop)
+    t = srv.target("apache-h2x")
+    r = curl_h2_tls(t, "/index.html")
+    assert (r.status, r.http_version) == (200, "1.1")
+    assert r.body == doc("index.html")
+    with open(srv.error_log) as f:
+        assert "AH10705" in f.read()
+
+
+def test_graceful_restart_under_load(h2x_site, request):
+    """apachectl graceful while h2load keeps requests in flight: every
+    request a client sent gets its whole response.  (h2load does not
+    reconnect after GOAWAY: a run ends at the restart, another starts.)"""
+    srv = make_server(h2x_site, ("apache-h2x",), load_http2=False)
+    srv.start()
+    request.addfinalizer(srv.stop)
+    t = srv.target("apache-h2x")
+    stop = threading.Event()
+    runs = []
+
+    def load():
+        while not stop.is_set():
+            runs.append(h2load(t.url("/10k.bin", "https"), n=20000, c=4,
+                               m=10, timeout=60))
+
+    th = threading.Thread(target=load)
+    th.start()
+    try:
+        time.sleep(1.0)
+        srv.reload()
+        time.sleep(1.0)
+        srv.reload()
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        th.join(90)
+    assert len(runs) >= 2, [r.output for r in runs]
+    for r in runs:
+        assert r.started > 0, r.output
+        assert r.succeeded == r.started == r.status_2xx, r.output
+    assert sum(r.succeeded for r in runs) > 1000
