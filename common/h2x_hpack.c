@@ -28,9 +28,11 @@
 #if defined(__GNUC__)
 #define h2x_likely(x)    __builtin_expect(!!(x), 1)
 #define h2x_unlikely(x)  __builtin_expect(!!(x), 0)
+#define h2x_inline       inline __attribute__((always_inline))
 #else
 #define h2x_likely(x)    (x)
 #define h2x_unlikely(x)  (x)
+#define h2x_inline       inline
 #endif
 
 
@@ -67,6 +69,77 @@ h2x_pow2_at_least(uint32_t n)
 }
 
 
+/* memcpy() for the short strings of headers: no call below 32 octets,
+ * and never a byte outside [src, src + n). */
+static inline void
+h2x_copy(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    uint64_t  a, b;
+    uint32_t  c, d;
+
+    if (n >= 8) {
+        if (n > 16) {
+            if (n > 32) {
+                memcpy(dst, src, n);
+                return;
+            }
+            /* the first 16 and the last 16, overlapping */
+            memcpy(&a, src, 8);
+            memcpy(&b, src + 8, 8);
+            memcpy(dst, &a, 8);
+            memcpy(dst + 8, &b, 8);
+            memcpy(&a, src + n - 16, 8);
+            memcpy(&b, src + n - 8, 8);
+            memcpy(dst + n - 16, &a, 8);
+            memcpy(dst + n - 8, &b, 8);
+            return;
+        }
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+        memcpy(&c, src, 4);
+        memcpy(&d, src + n - 4, 4);
+        memcpy(dst, &c, 4);
+        memcpy(dst + n - 4, &d, 4);
+    } else if (n) {
+        dst[0] = src[0];
+        dst[n >> 1] = src[n >> 1];
+        dst[n - 1] = src[n - 1];
+    }
+}
+
+
+/* memcmp() == 0 for short strings, without a call below 17 octets. */
+static inline int
+h2x_equal(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    uint64_t  x, y, z, w;
+    uint32_t  c, d, e, f;
+
+    if (n >= 8) {
+        if (n > 16) {
+            return memcmp(a, b, n) == 0;
+        }
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        memcpy(&z, a + n - 8, 8);
+        memcpy(&w, b + n - 8, 8);
+        return ((x ^ y) | (z ^ w)) == 0;
+    }
+    if (n >= 4) {
+        memcpy(&c, a, 4);
+        memcpy(&d, b, 4);
+        memcpy(&e, a + n - 4, 4);
+        memcpy(&f, b + n - 4, 4);
+        return ((c ^ d) | (e ^ f)) == 0;
+    }
+    return n == 0
+           || (a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1]);
+}
+
+
 /* Copy n bytes from a ring at offset off (wrapping) to dst. */
 static inline void
 h2x_ring_read(uint8_t *dst, const uint8_t *ring, uint32_t size, uint32_t off,
@@ -76,7 +149,7 @@ h2x_ring_read(uint8_t *dst, const uint8_t *ring, uint32_t size, uint32_t off,
 
     first = size - off;
     if (h2x_likely(n <= first)) {
-        memcpy(dst, ring + off, n);
+        h2x_copy(dst, ring + off, n);
     } else {
         memcpy(dst, ring + off, first);
         memcpy(dst + first, ring, n - first);
@@ -92,7 +165,7 @@ h2x_ring_write(uint8_t *ring, uint32_t size, uint32_t off, const uint8_t *src,
 
     first = size - off;
     if (h2x_likely(n <= first)) {
-        memcpy(ring + off, src, n);
+        h2x_copy(ring + off, src, n);
     } else {
         memcpy(ring + off, src, first);
         memcpy(ring, src + first, n - first);
@@ -108,7 +181,7 @@ h2x_ring_equal(const uint8_t *ring, uint32_t size, uint32_t off,
 
     first = size - off;
     if (h2x_likely(n <= first)) {
-        return memcmp(ring + off, s, n) == 0;
+        return h2x_equal(ring + off, s, n);
     }
     return memcmp(ring + off, s, first) == 0
            && memcmp(ring, s + first, n - first) == 0;
@@ -135,38 +208,52 @@ h2x_huff_encoded_len(const uint8_t *s, size_t len)
 
     bits = 0;
     for (i = 0; i < len; i++) {
-        bits += h2x_huff_len[s[i]];
+        bits += h2x_huff_enc[s[i]] >> 32;
     }
 
     return (size_t) ((bits + 7) >> 3);
 }
 
 
-size_t
-h2x_huff_encode(uint8_t *dst, const uint8_t *s, size_t len)
+/*
+ * Huffman-encode s into dst, giving up (returning 0) as soon as the
+ * result would not be shorter than limit octets; dst needs limit + 4
+ * octets of room.  Returns the encoded length.
+ */
+static inline size_t
+h2x_huff_encode_lt(uint8_t *dst, const uint8_t *s, size_t len, size_t limit)
 {
-    uint8_t   *p;
-    uint64_t   acc;
-    unsigned   nb, l;
+    uint8_t   *p, *stop;
+    uint64_t   acc, e;
+    unsigned   nb;
     uint32_t   w;
     size_t     i;
 
     p = dst;
+    stop = dst + limit;
     acc = 0;
     nb = 0;
 
     for (i = 0; i < len; i++) {
-        l = h2x_huff_len[s[i]];
-        acc = acc << l | h2x_huff_code[s[i]];
-        nb += l;
+        e = h2x_huff_enc[s[i]];
+        acc = acc << (e >> 32) | (uint32_t) e;
+        nb += (unsigned) (e >> 32);
         if (nb >= 32) {
             nb -= 32;
             w = (uint32_t) (acc >> nb);
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            w = __builtin_bswap32(w);
+            memcpy(p, &w, 4);
+#else
             p[0] = (uint8_t) (w >> 24);
             p[1] = (uint8_t) (w >> 16);
             p[2] = (uint8_t) (w >> 8);
             p[3] = (uint8_t) w;
+#endif
             p += 4;
+            if (p >= stop) {
+                return 0;
+            }
         }
     }
 
@@ -180,7 +267,23 @@ h2x_huff_encode(uint8_t *dst, const uint8_t *s, size_t len)
         *p++ = (uint8_t) ((acc << (8 - nb)) | (0xff >> nb));
     }
 
-    return (size_t) (p - dst);
+    return p < stop ? (size_t) (p - dst) : 0;
+}
+
+
+size_t
+h2x_huff_encode(uint8_t *dst, const uint8_t *s, size_t len)
+{
+    /* a code is at most 30 bits: 4 octets per symbol always do */
+    return h2x_huff_encode_lt(dst, s, len, (size_t) -1 / 2);
+}
+
+
+/* The nb valid bits of a left-justified accumulator, the rest zero. */
+static inline uint64_t
+h2x_huff_keep(uint64_t acc, unsigned nb)
+{
+    return nb >= 64 ? acc : nb ? acc & ~(~(uint64_t) 0 >> nb) : 0;
 }
 
 
@@ -191,8 +294,8 @@ h2x_huff_encode(uint8_t *dst, const uint8_t *s, size_t len)
 
 /*
  * Decode the Huffman bytes [*pp, end), a piece of a string, appending the
- * symbols to out[*olen ..] while *olen < room (store != 0), or only
- * counting them (store == 0).  The bit state (*pacc, *pnb: the next bits
+ * symbols to out[*olen ..] (store != 0) or only counting them (store ==
+ * 0), while *olen < room.  The bit state (*pacc, *pnb: the next bits
  * of the string, left-justified) carries over between pieces.  Returns
  * H2X_HUFF_OK with all of the piece consumed, H2X_HUFF_FULL when out is
  * full (*pp tells how far it got; call again with more room) or
@@ -204,19 +307,76 @@ h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
 {
     const uint8_t  *p;
     uint64_t        acc;
-    uint32_t        v;
-    unsigned        nb, l, k, sym, e;
+    uint32_t        v, e;
+    unsigned        nb, l, k, sym, j;
     size_t          olen;
+    int             rc;
 
     p = *pp;
     acc = *pacc;
     nb = *pnb;
     olen = *polen;
+    rc = H2X_HUFF_OK;
 
     for ( ;; ) {
 
-        /* refill to at least 56 bits while input lasts */
-        if (end - p >= 8) {
+        /*
+         * Fast: with 8 input octets and room for 8 symbols at hand, load
+         * 56 bits or more and resolve 4 windows of 12 bits, each giving
+         * one or two symbols, without any other check.
+         */
+        while (store && end - p >= 8 && room - olen >= 8) {
+            if (nb <= 56) {
+                acc |= h2x_load_be64(p) >> nb;
+                k = (63 - nb) >> 3;
+                p += k;
+                nb += k << 3;
+            }
+            for (j = 0; j < 4; j++) {
+                e = h2x_huff_dec[acc >> (64 - H2X_HUFF_PEEK)];
+                if (h2x_unlikely(e == 0)) {
+                    goto one;
+                }
+                out[olen] = (uint8_t) e;
+                out[olen + 1] = (uint8_t) (e >> 8);
+                l = (e >> 16) & 0x1f;
+                olen += 1 + (l != (e >> 24));
+                acc <<= l;
+                nb -= l;
+            }
+        }
+
+        /*
+         * Tail: fewer than 8 octets left in this piece.  Take them all
+         * (as far as the accumulator goes) and resolve windows while
+         * both of their codes are complete; 64 bits hold at most 12
+         * symbols, so one check of the room covers them.
+         */
+        if (store && end - p < 8 && room - olen >= 16) {
+            while (nb <= 56 && p < end) {
+                acc |= (uint64_t) *p++ << (56 - nb);
+                nb += 8;
+            }
+            for ( ;; ) {
+                e = h2x_huff_dec[acc >> (64 - H2X_HUFF_PEEK)];
+                l = (e >> 16) & 0x1f;
+                if (e == 0 || l > nb) {
+                    break;
+                }
+                out[olen] = (uint8_t) e;
+                out[olen + 1] = (uint8_t) (e >> 8);
+                olen += 1 + (l != (e >> 24));
+                acc <<= l;
+                nb -= l;
+            }
+        }
+
+    one:
+
+        /* one symbol, whatever it takes: refill as far as input lasts */
+        if (nb > 56) {
+            /* void */
+        } else if (end - p >= 8) {
             acc |= h2x_load_be64(p) >> nb;
             k = (63 - nb) >> 3;
             p += k;
@@ -228,59 +388,51 @@ h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
             }
         }
 
-        /* decode while a whole code is certainly there */
-        while (nb >= 30 || (p == end && nb >= 5)) {
-            e = h2x_huff_dec[acc >> (64 - H2X_HUFF_PEEK)];
-            if (h2x_likely(e != 0)) {
-                l = e >> 8;
-                sym = e & 0xff;
-            } else {
-                v = (uint32_t) (acc >> 32);
-                for (l = H2X_HUFF_PEEK + 1;
-                     l < 30 && v >= h2x_huff_limit[l];
-                     l++)
-                { /* void */ }
-                sym = h2x_huff_sorted[(int32_t) (v >> (32 - l))
-                                      - h2x_huff_base[l]];
-            }
-
-            if (l > nb) {
-                /* p == end: the rest of the code is in a later piece */
-                goto done;
-            }
-
-            if (h2x_unlikely(sym == 256)) {
-                return H2X_HUFF_BAD;
-            }
-
-            if (store) {
-                if (h2x_unlikely(olen >= room)) {
-                    *pp = p;
-                    *pacc = nb ? acc & ~(~(uint64_t) 0 >> nb) : 0;
-                    *pnb = nb;
-                    *polen = olen;
-                    return H2X_HUFF_FULL;
-                }
-                out[olen] = (uint8_t) sym;
-            }
-            olen++;
-            acc <<= l;
-            nb -= l;
+        if (nb < 5) {
+            break;   /* p == end */
         }
 
-        if (p == end) {
+        e = h2x_huff_dec[acc >> (64 - H2X_HUFF_PEEK)];
+        if (h2x_likely(e != 0)) {
+            l = e >> 24;
+            sym = e & 0xff;
+        } else {
+            v = (uint32_t) (acc >> 32);
+            for (l = H2X_HUFF_PEEK + 1; l < 30 && v >= h2x_huff_limit[l]; l++)
+            {
+                /* void */
+            }
+            sym = h2x_huff_sorted[(int32_t) (v >> (32 - l))
+                                  - h2x_huff_base[l]];
+        }
+
+        if (l > nb) {
+            break;   /* p == end: the rest of the code comes later */
+        }
+
+        if (h2x_unlikely(sym == 256)) {
+            return H2X_HUFF_BAD;
+        }
+
+        if (h2x_unlikely(olen >= room)) {
+            rc = H2X_HUFF_FULL;
             break;
         }
+
+        if (store) {
+            out[olen] = (uint8_t) sym;
+        }
+        olen++;
+        acc <<= l;
+        nb -= l;
     }
 
-done:
-
     *pp = p;
-    *pacc = nb ? acc & ~(~(uint64_t) 0 >> nb) : 0;
+    *pacc = h2x_huff_keep(acc, nb);
     *pnb = nb;
     *polen = olen;
 
-    return H2X_HUFF_OK;
+    return rc;
 }
 
 
@@ -415,19 +567,26 @@ h2x_hpack_dec_evict(h2x_hpack_dec_t *dec, uint32_t max)
         e = &dec->ents[(dec->head - dec->count) & dec->ent_mask];
         n = e->name_len + e->value_len;
         dec->size -= n + H2X_HPACK_ENTRY_OVERHEAD;
-        dec->ring_used -= n;
+        dec->ring_used -= n + 2;
         dec->count--;
     }
 }
 
 
+/*
+ * The decoder's ring keeps each entry as name NUL value NUL, ready to be
+ * copied out in one piece (the 32 octets of overhead per entry leave
+ * room for the NULs).  When the value follows the name that way in
+ * memory already, the entry is written in one piece too.
+ */
 static void
 h2x_hpack_dec_insert(h2x_hpack_dec_t *dec, const uint8_t *name,
     size_t name_len, const uint8_t *value, size_t value_len)
 {
     h2x_hpack_dent_t  *e;
     size_t             size;
-    uint32_t           off;
+    uint32_t           off, voff;
+    uint8_t            nul;
 
     size = name_len + value_len + H2X_HPACK_ENTRY_OVERHEAD;
 
@@ -439,13 +598,21 @@ h2x_hpack_dec_insert(h2x_hpack_dec_t *dec, const uint8_t *name,
 
     h2x_hpack_dec_evict(dec, dec->max_size - (uint32_t) size);
 
-    off = h2x_ring_off(dec->ring_size, dec->ring_head, 0);
-    h2x_ring_write(dec->ring, dec->ring_size, off, name, name_len);
-    h2x_ring_write(dec->ring, dec->ring_size,
-                   h2x_ring_off(dec->ring_size, off, name_len),
-                   value, value_len);
-    dec->ring_head = h2x_ring_off(dec->ring_size, off, name_len + value_len);
-    dec->ring_used += (uint32_t) (name_len + value_len);
+    off = dec->ring_head;
+    if (value == name + name_len + 1) {
+        h2x_ring_write(dec->ring, dec->ring_size, off, name,
+                       name_len + value_len + 2);
+    } else {
+        nul = 0;
+        h2x_ring_write(dec->ring, dec->ring_size, off, name, name_len);
+        voff = h2x_ring_off(dec->ring_size, off, name_len);
+        h2x_ring_write(dec->ring, dec->ring_size, voff, &nul, 1);
+        voff = h2x_ring_off(dec->ring_size, voff, 1);
+        h2x_ring_write(dec->ring, dec->ring_size, voff, value, value_len + 1);
+    }
+    dec->ring_head = h2x_ring_off(dec->ring_size, off,
+                                  name_len + value_len + 2);
+    dec->ring_used += (uint32_t) (name_len + value_len + 2);
 
     e = &dec->ents[dec->head & dec->ent_mask];
     e->off = off;
@@ -539,7 +706,7 @@ h2x_hpack_hard(h2x_hpack_dec_t *dec, size_t more)
 
 
 /* An indexed field (RFC 7541 6.1). */
-static int
+static h2x_inline int
 h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
 {
     const h2x_hpack_static_t  *st;
@@ -606,11 +773,7 @@ h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
             return H2X_OK;
         }
         d = out->buf + out->len;
-        h2x_ring_read(d, dec->ring, dec->ring_size, e->off, nlen + vlen);
-        /* the value moves one byte up to make room for the name's NUL */
-        memmove(d + nlen + 1, d + nlen, vlen);
-        d[nlen] = '\0';
-        d[nlen + 1 + vlen] = '\0';
+        h2x_ring_read(d, dec->ring, dec->ring_size, e->off, nlen + vlen + 2);
         h->name = d;
         h->value = d + nlen + 1;
         h->flags = 0;
@@ -742,8 +905,7 @@ h2x_hpack_literal_name(h2x_hpack_dec_t *dec, uint32_t idx)
     }
 
     if (!dec->nostore) {
-        h2x_ring_read(dec->dst, dec->ring, dec->ring_size, e->off, nlen);
-        dec->dst[nlen] = '\0';
+        h2x_ring_read(dec->dst, dec->ring, dec->ring_size, e->off, nlen + 1);
         dec->dst_len = nlen + 1;
     }
 
@@ -755,7 +917,7 @@ h2x_hpack_literal_name(h2x_hpack_dec_t *dec, uint32_t idx)
  * A string length is known: check it against the limits before reading
  * the string.  value: 0 for the name, 1 for the value.
  */
-static int
+static h2x_inline int
 h2x_hpack_string_begin(h2x_hpack_dec_t *dec, int value)
 {
     size_t  len, least, need;
@@ -782,13 +944,18 @@ h2x_hpack_string_begin(h2x_hpack_dec_t *dec, int value)
 }
 
 
-/* Read string bytes [*pp, end) of the current string. */
-static int
+/*
+ * Read string bytes [*pp, end) of the current string.  Huffman output is
+ * bounded symbol by symbol: by the room where it goes (then the field
+ * spills to the scratch area or is only checked) and, whatever the
+ * fragmentation, by the hard cap on decoded bytes (then CALM).
+ */
+static h2x_inline int
 h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
     const uint8_t *end, int value)
 {
     const uint8_t  *p, *stop;
-    size_t          n, olen, room;
+    size_t          n, olen, room, nuls, used, hard_left, *len;
     int             rc;
 
     p = *pp;
@@ -797,40 +964,48 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
         n = dec->slen;
     }
     stop = p + n;
+    len = value ? &dec->value_len : &dec->name_len;
+    nuls = value ? 1 : 2;
 
     if (!dec->huff) {
-        while (!dec->nostore
-               && dec->dst_len + n + 1 + (value ? 0 : 1) > dec->dst_room)
-        {
+        /* the length was checked against the hard cap when it came */
+        while (!dec->nostore && dec->dst_len + n + nuls > dec->dst_room) {
             h2x_hpack_spill(dec);
         }
         if (!dec->nostore) {
-            {
-                memcpy(dec->dst + dec->dst_len, p, n);
-                dec->dst_len += n;
-            }
+            h2x_copy(dec->dst + dec->dst_len, p, n);
+            dec->dst_len += n;
         }
+        *len += n;
         p = stop;
-        olen = n;
 
     } else {
-        olen = 0;
         for ( ;; ) {
+            used = dec->list_size + H2X_HPACK_ENTRY_OVERHEAD + dec->name_len
+                   + dec->value_len;
+            hard_left = dec->limits.hard_list_size > used
+                        ? dec->limits.hard_list_size - used : 0;
+
             if (dec->nostore) {
+                olen = 0;
                 rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop,
-                                  NULL, &olen, 0, 0);
-                if (rc == H2X_HUFF_BAD) {
-                    return H2X_ERROR;
+                                  NULL, &olen, hard_left, 0);
+                *len += olen;
+                if (rc == H2X_HUFF_OK) {
+                    break;
                 }
-                break;
+                return rc == H2X_HUFF_BAD ? H2X_ERROR : H2X_HPACK_CALM;
             }
 
-            room = dec->dst_room - 1 - (value ? 0 : 1);
+            room = dec->dst_room - nuls;
+            if (room > dec->dst_len + hard_left) {
+                room = dec->dst_len + hard_left;
+            }
             olen = dec->dst_len;
             rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop,
                               dec->dst, &olen, room, 1);
-            olen -= dec->dst_len;
-            dec->dst_len += olen;
+            *len += olen - dec->dst_len;
+            dec->dst_len = olen;
 
             if (rc == H2X_HUFF_OK) {
                 break;
@@ -838,32 +1013,17 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
             if (rc == H2X_HUFF_BAD) {
                 return H2X_ERROR;
             }
-
-            /* full: continue in the scratch area or without storing */
-            if (value) {
-                dec->value_len += olen;
-            } else {
-                dec->name_len += olen;
+            if (dec->dst_len >= dec->dst_room - nuls) {
+                /* full: continue in the scratch area or only check */
+                h2x_hpack_spill(dec);
+                continue;
             }
-            h2x_hpack_spill(dec);
-            olen = 0;
+            return H2X_HPACK_CALM;
         }
-    }
-
-    if (value) {
-        dec->value_len += olen;
-    } else {
-        dec->name_len += olen;
     }
 
     dec->slen -= (uint32_t) n;
     *pp = p;
-
-    if (dec->huff && dec->discard
-        && h2x_hpack_hard(dec, dec->name_len + dec->value_len))
-    {
-        return H2X_HPACK_CALM;
-    }
 
     if (dec->slen == 0) {
         if (dec->huff && !h2x_huff_padding_ok(dec->hbits, dec->hnbits)) {
@@ -879,7 +1039,7 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
 
 
 /* A literal is complete. */
-static int
+static h2x_inline int
 h2x_hpack_literal_end(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
 {
     h2x_header_t   *h;
@@ -942,7 +1102,7 @@ h2x_hpack_literal_end(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
  * H2X_HS_VALUE_LEN[_INT]): check it and go to the string's bytes, or
  * finish an empty string at once.
  */
-static int
+static h2x_inline int
 h2x_hpack_string_ready(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
 {
     int  value, rc;
@@ -976,7 +1136,7 @@ h2x_hpack_string_ready(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
 
 
 /* The integer of a representation is complete. */
-static int
+static h2x_inline int
 h2x_hpack_rep_int(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
 {
     int  rc;
@@ -1039,6 +1199,17 @@ h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
         switch (dec->state) {
 
         case H2X_HS_REP:
+            /* runs of indexed fields, the most common representation */
+            while ((*p & 0x80) && *p != 0xff) {
+                rc = h2x_hpack_indexed(dec, *p++ & 0x7f, out);
+                if (h2x_unlikely(rc != H2X_OK)) {
+                    return h2x_hpack_fail(dec, rc);
+                }
+                if (p == last) {
+                    goto done;
+                }
+            }
+
             b = *p++;
             dec->ishift = 0;
 
@@ -1130,6 +1301,8 @@ h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
         }
     }
 
+done:
+
     if (!end) {
         return dec->too_large ? H2X_HPACK_TOO_LARGE : H2X_AGAIN;
     }
@@ -1168,38 +1341,48 @@ static const uint8_t  h2x_hpack_enc_policy[62] = {
 };
 
 
+/*
+ * Hash for the encoder's table: the length, the first and last 16 octets
+ * and 8 in the middle, in constant time whatever the length.  Strings
+ * that differ elsewhere only collide; every candidate is compared in
+ * full anyway, and a chain is at most the table's entries long.
+ */
 static inline uint32_t
 h2x_hpack_hash(const uint8_t *p, size_t n, uint64_t seed)
 {
-    uint64_t  h, w;
+    uint64_t  w0, w1, w2, w3, w4, h;
+    uint32_t  a, b;
 
-    h = seed * 0x9e3779b97f4a7c15ull ^ n;
+    w2 = w3 = w4 = 0;   /* used when n > 16 only */
 
-    while (n >= 8) {
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-        p += 8;
-        n -= 8;
-    }
-
-    if (n) {
-        w = 0;
-        if (n >= 4) {
-            uint32_t  a, b;
-
-            memcpy(&a, p, 4);
-            memcpy(&b, p + n - 4, 4);
-            w = (uint64_t) a << 32 | b;
-        } else {
-            w = (uint64_t) p[0] << 16 | (uint64_t) p[n >> 1] << 8 | p[n - 1];
+    if (n >= 8) {
+        memcpy(&w0, p, 8);
+        memcpy(&w1, p + n - 8, 8);
+        if (n > 16) {
+            memcpy(&w2, p + 8, 8);
+            memcpy(&w3, p + n - 16, 8);
+            memcpy(&w4, p + n / 2 - 4, 8);
         }
-        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    } else if (n >= 4) {
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        w0 = a;
+        w1 = b;
+    } else {
+        w0 = n ? (uint64_t) p[0] << 16 | (uint64_t) p[n >> 1] << 8 | p[n - 1]
+               : 0;
+        w1 = 0;
     }
 
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
+    h = (seed + n) * 0x9e3779b97f4a7c15ull;
+    h ^= (w0 ^ 0xa0761d6478bd642full) * (w1 ^ 0xe7037ed1a0b428dbull);
+    if (n > 16) {
+        h ^= (w2 ^ 0x8ebc6af09c88c6e3ull) * (w3 ^ 0x589965cc75374cc3ull);
+        h ^= (w4 ^ h) * 0x1d8e4e27c47d124full;
+    }
     h ^= h >> 32;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 29;
 
     return (uint32_t) h;
 }
@@ -1218,7 +1401,7 @@ h2x_hpack_static_find(const uint8_t *name, size_t len)
     i = h2x_hpack_static_slot[H2X_HPACK_STATIC_HASH(name, len)];
 
     if (i && h2x_hpack_static[i].name_len == len
-        && memcmp(h2x_hpack_static[i].name, name, len) == 0)
+        && h2x_equal((const uint8_t *) h2x_hpack_static[i].name, name, len))
     {
         return i;
     }
@@ -1355,7 +1538,7 @@ h2x_hpack_enc_renumber(h2x_hpack_enc_t *enc)
 static void
 h2x_hpack_enc_insert(h2x_hpack_enc_t *enc, const uint8_t *name,
     size_t name_len, const uint8_t *value, size_t value_len,
-    uint32_t hash, uint32_t name_hash, int chain_name)
+    uint32_t hash, uint32_t name_hash, unsigned sidx)
 {
     h2x_hpack_eent_t  *e;
     size_t             size;
@@ -1395,7 +1578,9 @@ h2x_hpack_enc_insert(h2x_hpack_enc_t *enc, const uint8_t *name,
     *b = id;
 
     e->name_hash = name_hash;
-    if (chain_name) {
+    e->sidx = sidx;
+    if (sidx == 0) {
+        /* names of the static table are always found there */
         b = &enc->name_buckets[name_hash & enc->bucket_mask];
         e->next_name = *b;
         *b = id;
@@ -1447,67 +1632,106 @@ h2x_hpack_put_int(uint8_t *p, size_t v, unsigned prefix, unsigned first)
 }
 
 
+/*
+ * A string literal: Huffman-coded when that is shorter.  The Huffman
+ * octets are written where the raw ones would go and the attempt stops
+ * once it is no shorter, so the string is read once; the length prefix
+ * shrinks (and the octets move) only when the shorter length needs fewer
+ * prefix octets.  Writes at most 4 octets past the raw form's end.
+ */
 static inline uint8_t *
 h2x_hpack_put_str(h2x_hpack_enc_t *enc, uint8_t *p, const uint8_t *s,
     size_t len)
 {
-    size_t  hlen;
+    size_t  hlen, k, kh;
 
     if (len && !(enc->mode & H2X_HPACK_ENC_NO_HUFFMAN)) {
-        hlen = h2x_huff_encoded_len(s, len);
-        if (hlen < len) {
+        k = h2x_hpack_int_len(len, 7);
+        hlen = h2x_huff_encode_lt(p + k, s, len, len);
+        if (hlen) {
+            kh = h2x_hpack_int_len(hlen, 7);
+            if (kh != k) {
+                memmove(p + kh, p + k, hlen);
+            }
             p = h2x_hpack_put_int(p, hlen, 7, 0x80);
-            return p + h2x_huff_encode(p, s, len);
+            return p + hlen;
         }
     }
 
     p = h2x_hpack_put_int(p, len, 7, 0);
-    memcpy(p, s, len);
+    h2x_copy(p, s, len);
 
     return p + len;
 }
 
 
-static inline size_t
-h2x_hpack_add_sat(size_t a, size_t b)
-{
-    return a + b < a ? (size_t) -1 : a + b;
-}
-
+/*
+ * Per field at most 6 octets of first octet and index, 2 x 6 of string
+ * lengths, 4 of a Huffman attempt past the end: 23 covers it, plus two
+ * size updates.  Lengths beyond 2^40 are not encodable here.
+ */
+#define H2X_HPACK_FIELD_SLACK  23
 
 size_t
 h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
     size_t n)
 {
-    size_t  total, i, f;
+    size_t  total, i;
 
-    /* two size updates of at most 1 + 5 octets */
     total = enc->update_pending ? 12 : 0;
 
     for (i = 0; i < n; i++) {
-        /* first octet and up to 5 of index, or a literal name */
-        f = h2x_hpack_add_sat(h[i].name_len,
-                              h2x_hpack_int_len(h[i].name_len, 7) + 6);
-        f = h2x_hpack_add_sat(f, h[i].value_len);
-        f = h2x_hpack_add_sat(f, h2x_hpack_int_len(h[i].value_len, 7));
-        total = h2x_hpack_add_sat(total, f);
+        if ((h[i].name_len | h[i].value_len) >> 40) {
+            return (size_t) -1;
+        }
+        total += h[i].name_len + h[i].value_len + H2X_HPACK_FIELD_SLACK;
+        if (total >> 62) {
+            return (size_t) -1;
+        }
     }
 
     return total;
 }
 
 
+/* The static index of name: value, or 0. */
+static inline unsigned
+h2x_hpack_static_value(unsigned sidx, const uint8_t *value, size_t vlen)
+{
+    const h2x_hpack_static_t  *st;
+    unsigned                   j, end;
+
+    end = sidx + h2x_hpack_static_span[sidx];
+    for (j = sidx; j < end; j++) {
+        st = &h2x_hpack_static[j];
+        if (st->value_len == vlen
+            && h2x_equal((const uint8_t *) st->value, value, vlen))
+        {
+            return j;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Per field: pseudo-headers first try the static table (":status: 200",
+ * ":method: GET"); then the dynamic table is searched for the exact field
+ * (most fields of a connection repeat: that is the path to keep short);
+ * only then is the name looked up in the static table, for the policy,
+ * an exact static match or the name's index.
+ */
 int
 h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
     uint8_t *buf, size_t size, size_t *written)
 {
-    const h2x_header_t         *f;
-    const h2x_hpack_eent_t     *e;
-    const h2x_hpack_static_t   *st;
-    uint8_t                    *p;
-    size_t                      i, nlen, vlen;
-    uint32_t                    id, hash, name_hash, nidx;
-    unsigned                    sidx, j, policy, never, index, have_nh;
+    const h2x_header_t      *f;
+    const h2x_hpack_eent_t  *e;
+    uint8_t                 *p;
+    size_t                   i, nlen, vlen;
+    uint32_t                 id, hash, name_hash, nidx;
+    unsigned                 sidx, j, policy, never, index, looked;
 
     if (size < h2x_hpack_enc_bound(enc, h, n)) {
         *written = 0;
@@ -1531,8 +1755,55 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
         f = &h[i];
         nlen = f->name_len;
         vlen = f->value_len;
+        sidx = 0;
+        looked = 0;
 
-        sidx = h2x_hpack_static_find(f->name, nlen);
+        if (nlen && f->name[0] == ':') {
+            sidx = h2x_hpack_static_find(f->name, nlen);
+            looked = 1;
+            if (sidx && !(f->flags & H2X_HEADER_NEVER_INDEX)) {
+                j = h2x_hpack_static_value(sidx, f->value, vlen);
+                if (j) {
+                    p = h2x_hpack_put_int(p, j, 7, 0x80);
+                    continue;
+                }
+            }
+        }
+
+        name_hash = h2x_hpack_hash(f->name, nlen, 0x100);
+        hash = h2x_hpack_hash(f->value, vlen, name_hash);
+
+        /* an exact match in the dynamic table; sensitive fields are
+         * never put there, and the caller's never-indexed stay literal */
+        if (!(f->flags & H2X_HEADER_NEVER_INDEX)) {
+            for (id = enc->buckets[hash & enc->bucket_mask];
+                 id >= enc->oldest_id;
+                 id = e->next)
+            {
+                e = &enc->ents[id & enc->ent_mask];
+                if (e->hash == hash && e->value_len == vlen
+                    && e->name_len == nlen
+                    && h2x_ring_equal(enc->ring, enc->ring_size, e->off,
+                                      f->name, nlen)
+                    && h2x_ring_equal(enc->ring, enc->ring_size,
+                                      h2x_ring_off(enc->ring_size, e->off,
+                                                   nlen),
+                                      f->value, vlen))
+                {
+                    break;
+                }
+            }
+
+            if (id >= enc->oldest_id) {
+                p = h2x_hpack_put_int(p, H2X_HPACK_STATIC_COUNT
+                                         + (enc->next_id - id), 7, 0x80);
+                continue;
+            }
+        }
+
+        if (!looked) {
+            sidx = h2x_hpack_static_find(f->name, nlen);
+        }
         policy = h2x_hpack_enc_policy[sidx];
 
         if (enc->mode & H2X_HPACK_ENC_INDEX_ALL) {
@@ -1550,73 +1821,18 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
                        <= (size_t) enc->max_size * 3;
         }
 
-        have_nh = 0;
-        name_hash = 0;
-
-        if (!never) {
-            /* an exact match in the static table */
-            if (sidx) {
-                for (j = sidx;
-                     j <= H2X_HPACK_STATIC_COUNT
-                     && h2x_hpack_static_first[j] == sidx;
-                     j++)
-                {
-                    st = &h2x_hpack_static[j];
-                    if (st->value_len == vlen
-                        && memcmp(st->value, f->value, vlen) == 0)
-                    {
-                        break;
-                    }
-                }
-                if (j <= H2X_HPACK_STATIC_COUNT
-                    && h2x_hpack_static_first[j] == sidx)
-                {
-                    p = h2x_hpack_put_int(p, j, 7, 0x80);
-                    continue;
-                }
-                hash = h2x_hpack_hash(f->value, vlen, sidx);
-
-            } else {
-                name_hash = h2x_hpack_hash(f->name, nlen, 0x100);
-                have_nh = 1;
-                hash = h2x_hpack_hash(f->value, vlen, name_hash);
-            }
-
-            /* an exact match in the dynamic table */
-            for (id = enc->buckets[hash & enc->bucket_mask];
-                 id >= enc->oldest_id;
-                 id = e->next)
-            {
-                e = &enc->ents[id & enc->ent_mask];
-                if (e->hash == hash && e->name_len == nlen
-                    && e->value_len == vlen
-                    && h2x_ring_equal(enc->ring, enc->ring_size, e->off,
-                                      f->name, nlen)
-                    && h2x_ring_equal(enc->ring, enc->ring_size,
-                                      h2x_ring_off(enc->ring_size, e->off,
-                                                   nlen),
-                                      f->value, vlen))
-                {
-                    break;
-                }
-            }
-
-            if (id >= enc->oldest_id) {
-                p = h2x_hpack_put_int(p, H2X_HPACK_STATIC_COUNT
-                                         + (enc->next_id - id), 7, 0x80);
+        /* an exact match in the static table (regular names) */
+        if (sidx && !never && !looked) {
+            j = h2x_hpack_static_value(sidx, f->value, vlen);
+            if (j) {
+                p = h2x_hpack_put_int(p, j, 7, 0x80);
                 continue;
             }
-
-        } else {
-            hash = 0;
         }
 
         /* the name: static index, dynamic index, or literal */
         nidx = sidx;
         if (!sidx) {
-            if (!have_nh) {
-                name_hash = h2x_hpack_hash(f->name, nlen, 0x100);
-            }
             for (id = enc->name_buckets[name_hash & enc->bucket_mask];
                  id >= enc->oldest_id;
                  id = e->next_name)
@@ -1644,11 +1860,8 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
         p = h2x_hpack_put_str(enc, p, f->value, vlen);
 
         if (index) {
-            if (never) {
-                hash = 0;
-            }
             h2x_hpack_enc_insert(enc, f->name, nlen, f->value, vlen, hash,
-                                 name_hash, sidx == 0);
+                                 name_hash, sidx);
         }
     }
 
@@ -1729,8 +1942,10 @@ h2x_hpack_dec_table_entry(const h2x_hpack_dec_t *dec, uint32_t i,
         return H2X_ERROR;
     }
 
-    h2x_ring_read(buf, dec->ring, dec->ring_size, e->off,
-                  (size_t) e->name_len + e->value_len);
+    h2x_ring_read(buf, dec->ring, dec->ring_size, e->off, e->name_len);
+    h2x_ring_read(buf + e->name_len, dec->ring, dec->ring_size,
+                  h2x_ring_off(dec->ring_size, e->off, e->name_len + 1),
+                  e->value_len);
     *name_len = e->name_len;
     *value_len = e->value_len;
 
