@@ -640,23 +640,49 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
         hs->end_sent = 1;
     }
 
-    if (done && !hs->done_seen) {
+    if (done) {
         hs->done_seen = 1;
+    }
 
-        if (!hs->end_sent && !hs->closed) {
-            /* the worker ended without the end of the response: the
-             * client must not take a truncated body for a whole one */
-            ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, hc->c, APLOGNO(10723)
-                          "h2x: stream %u: response incomplete, reset",
-                          hs->id);
-            (void) h2x_stream_reset(hc->session, hs->st,
-                                    H2X_INTERNAL_ERROR);
-        }
+    if (hs->st == NULL) {
+        return;
+    }
 
+    if (done && !hs->end_sent && !hs->closed) {
+        /* the worker ended without the end of the response: the client
+         * must not take a truncated body for a whole one */
+        ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, hc->c, APLOGNO(10723)
+                      "h2x: stream %u: response incomplete (head %s, end "
+                      "of body %s), reset", hs->id,
+                      hs->final_sent ? "sent" : "missing",
+                      eos ? "seen" : "missing");
+        (void) h2x_stream_reset(hc->session, hs->st, H2X_INTERNAL_ERROR);
+        hs->end_sent = 1;
+    }
+
+    if (done || (hs->final_sent && hs->end_sent)) {
+        /*
+         * Release the engine stream as soon as the whole response is
+         * queued: the engine counts unreleased streams against
+         * SETTINGS_MAX_CONCURRENT_STREAMS, and the client opens the next
+         * one when it sees END_STREAM, maybe before the worker has
+         * finished logging.  Streams that end otherwise (reset, error)
+         * keep their slot until the worker is done.
+         */
         h2x_stream_set_data(hs->st, NULL);
         h2x_stream_release(hc->session, hs->st);
         hs->st = NULL;
         hc->sweep = 1;
+
+        if (!done) {
+            /* the handler may still read: no more body will come */
+            apr_thread_mutex_lock(hc->mutex);
+            hs->in_eos = 1;
+            if (hs->waiting) {
+                apr_thread_cond_signal(hs->cond);
+            }
+            apr_thread_mutex_unlock(hc->mutex);
+        }
     }
 }
 
@@ -891,6 +917,60 @@ h2x_apache_c1_write(h2x_apache_conn_t *hc)
 }
 
 
+/*
+ * After our last frames: give the client a moment to read them and close
+ * its side, reading and dropping what it still sends, so that closing
+ * with unread input (a TCP reset) cannot destroy the GOAWAY in flight.
+ */
+static void
+h2x_apache_c1_drain(h2x_apache_conn_t *hc)
+{
+    apr_bucket_brigade  *bb = hc->bb_in;
+    const apr_pollfd_t  *fds;
+    apr_interval_time_t  left;
+    apr_time_t           end;
+    apr_status_t         rv;
+    apr_int32_t          num;
+    apr_off_t            len;
+
+    end = apr_time_now() + apr_time_from_msec(1500);
+
+    for ( ;; ) {
+        rv = ap_get_brigade(hc->c->input_filters, bb, AP_MODE_READBYTES,
+                            APR_NONBLOCK_READ, H2X_APACHE_READ_SIZE);
+        len = 0;
+        if (rv == APR_SUCCESS) {
+            if (!APR_BRIGADE_EMPTY(bb)
+                && APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(bb)))
+            {
+                apr_brigade_cleanup(bb);
+                return;
+            }
+            (void) apr_brigade_length(bb, 0, &len);
+        }
+        apr_brigade_cleanup(bb);
+
+        if (rv != APR_SUCCESS && !APR_STATUS_IS_EAGAIN(rv)) {
+            return;
+        }
+
+        if (rv == APR_SUCCESS && len > 0) {
+            continue;
+        }
+
+        left = end - apr_time_now();
+        if (left <= 0) {
+            return;
+        }
+
+        rv = apr_pollset_poll(hc->pollset, left, &num, &fds);
+        if (rv != APR_SUCCESS && !APR_STATUS_IS_EINTR(rv)) {
+            return;
+        }
+    }
+}
+
+
 /* --- the loop ---------------------------------------------------------- */
 
 static apr_status_t
@@ -1012,7 +1092,7 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
     apr_interval_time_t  wait;
     apr_time_t           now;
     uint64_t             next, now_ms;
-    int                  rc, live = 0;
+    int                  rc, live = 0, eof = 0;
 
     rv = h2x_apache_c1_setup(hc);
     if (rv != APR_SUCCESS) {
@@ -1033,12 +1113,18 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
 
         rc = h2x_apache_c1_read(hc);
         if (rc == -1) {
+            eof = 1;
             break;
         }
 
         (void) h2x_apache_collect(hc);
 
         if (hc->stopping && !hc->goaway_sent) {
+            ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, c, APLOGNO(10728)
+                          "h2x: child stopping, GOAWAY (%s)",
+                          hc->stopping == 1 ? "graceful" : "now");
+            /* the engine times the graceful GOAWAY from its last clock */
+            h2x_session_tick(hc->session, h2x_apache_now_ms());
             (void) h2x_session_goaway(hc->session, H2X_NO_ERROR,
                                       hc->stopping == 1);
             hc->goaway_sent = 1;
@@ -1114,13 +1200,16 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
                >= c->base_server->keep_alive_timeout)
         {
             /* idle: say goodbye and close */
+            h2x_session_tick(hc->session, h2x_apache_now_ms());
             (void) h2x_session_goaway(hc->session, H2X_NO_ERROR, 0);
             hc->goaway_sent = 1;
         }
     }
 
     /* what can still go out (a GOAWAY) goes out */
-    (void) h2x_apache_c1_write(hc);
+    if (h2x_apache_c1_write(hc) == 0 && !eof) {
+        h2x_apache_c1_drain(hc);
+    }
 
 done:
 
