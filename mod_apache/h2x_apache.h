@@ -114,6 +114,8 @@ typedef struct h2x_apache_block_s    h2x_apache_block_t;
 /* Body bytes, malloc()ed, owned by one side at a time. */
 struct h2x_apache_chunk_s {
     h2x_apache_chunk_t        *next;
+    h2x_apache_chunk_t        *eprev;     /* c1: chunks in the engine */
+    h2x_apache_chunk_t        *enext;
     h2x_apache_stream_t       *stream;
     apr_size_t                 len;
     apr_size_t                 cap;
@@ -217,6 +219,7 @@ struct h2x_apache_conn_s {
     int                        c1_waiting;   /* c1 waits for done_cond */
 
     h2x_apache_stream_t       *streams;      /* c1 only */
+    h2x_apache_chunk_t        *engine_list;  /* c1 only */
     apr_uint32_t               next_c2_id;
     int                        stopping;     /* set by child_stopping */
     int                        goaway_sent;

@@ -145,6 +145,34 @@ h2x_apache_now_ms(void)
 }
 
 
+/* Chunks handed to the engine, so that teardown can free them all. */
+static void
+h2x_apache_engine_link(h2x_apache_conn_t *hc, h2x_apache_chunk_t *ch)
+{
+    ch->eprev = NULL;
+    ch->enext = hc->engine_list;
+    if (hc->engine_list) {
+        hc->engine_list->eprev = ch;
+    }
+    hc->engine_list = ch;
+    ch->stream->engine_chunks++;
+}
+
+
+static void
+h2x_apache_engine_unlink(h2x_apache_conn_t *hc, h2x_apache_chunk_t *ch)
+{
+    if (ch->eprev) {
+        ch->eprev->enext = ch->enext;
+    } else {
+        hc->engine_list = ch->enext;
+    }
+    if (ch->enext) {
+        ch->enext->eprev = ch->eprev;
+    }
+}
+
+
 /* --- engine callbacks (c1 thread) -------------------------------------- */
 
 static const char *
@@ -428,6 +456,7 @@ h2x_apache_on_chunk_release(h2x_session_t *s, h2x_stream_t *st, void *ref,
     }
 
     hs = ch->stream;
+    h2x_apache_engine_unlink(hc, ch);
 
     apr_thread_mutex_lock(hc->mutex);
     hs->out_mem -= ch->cap;
@@ -590,7 +619,7 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
 
         rc = h2x_stream_write(hc->session, hs->st, &chunk, end);
         if (rc == H2X_OK) {
-            hs->engine_chunks++;
+            h2x_apache_engine_link(hc, ch);
             if (end) {
                 hs->end_sent = 1;
             }
@@ -632,7 +661,7 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
             chunk.len = 0;
             rc = h2x_stream_write(hc->session, hs->st, &chunk, 1);
             if (rc == H2X_OK) {
-                hs->engine_chunks++;
+                h2x_apache_engine_link(hc, ch);
             } else {
                 free(ch);
             }
@@ -1040,6 +1069,7 @@ static void
 h2x_apache_c1_teardown(h2x_apache_conn_t *hc)
 {
     h2x_apache_stream_t  *hs;
+    h2x_apache_chunk_t   *ch;
 
     /* no worker may touch a stream after this: stop them, wait */
     apr_thread_mutex_lock(hc->mutex);
@@ -1074,6 +1104,13 @@ h2x_apache_c1_teardown(h2x_apache_conn_t *hc)
         h2x_apache_status_add(h2x_session_stats(hc->session));
         h2x_session_free(hc->session);
         hc->session = NULL;
+    }
+
+    /* h2x_session_free() does not hand queued chunks back */
+    while (hc->engine_list) {
+        ch = hc->engine_list;
+        hc->engine_list = ch->enext;
+        free(ch);
     }
 
     while (hc->streams) {

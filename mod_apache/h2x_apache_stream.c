@@ -199,6 +199,19 @@ h2x_apache_stream_process(h2x_apache_stream_t *hs, apr_thread_t *thread)
         c2->current_thread = NULL;
     }
 
+    /* what the filters kept on this side */
+    free(hs->stage);
+    hs->stage = NULL;
+    free(hs->w_trailers);
+    hs->w_trailers = NULL;
+    if (hs->cur) {
+        apr_thread_mutex_lock(hc->mutex);
+        hs->out_mem -= hs->cur->cap;
+        apr_thread_mutex_unlock(hc->mutex);
+        free(hs->cur);
+        hs->cur = NULL;
+    }
+
     apr_thread_mutex_lock(hc->mutex);
     hs->worker_done = 1;
     hc->active--;
