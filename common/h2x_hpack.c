@@ -5,18 +5,23 @@
  * section 6.  Strings are decoded straight into the caller's output (or,
  * for a field past a soft limit that must still enter the dynamic table,
  * into a scratch area of the table's size), so the state carried between
- * fragments is a few integers and at most 63 bits of Huffman input.
+ * fragments is a few integers and at most 64 bits of Huffman input.
+ * Runs of indexed fields take a tight loop.
  *
  * Huffman decoding reads 64-bit big-endian words into a bit accumulator
- * and looks up the next H2X_HUFF_PEEK bits in a generated table that
- * resolves every code of that length or shorter in one step; longer
- * codes (rare characters) are resolved canonically from the 32 next bits.
+ * and looks up the next H2X_HUFF_PEEK (12) bits in a generated table
+ * that gives one or two symbols per lookup when their codes fit; longer
+ * codes (rare characters) are resolved canonically from the next 32 bits.
+ * Encoding writes into the output at once and falls back to the raw
+ * octets as soon as the Huffman form is no shorter.
  *
- * Both dynamic tables are FIFO byte rings (an entry's name and value are
- * contiguous modulo the ring size) with a ring of entry descriptors.  The
+ * Both dynamic tables are FIFO byte rings (an entry's octets are
+ * contiguous modulo the ring size) with a ring of entry descriptors; the
+ * decoder keeps entries as name NUL value NUL, ready to copy out.  The
  * encoder indexes its entries by two hash chains (name, name + value)
  * whose links are entry ids: an id older than the oldest live entry ends
- * a chain, so eviction costs nothing.
+ * a chain, so eviction costs nothing.  It looks up the dynamic table
+ * before the static one, as most fields of a connection repeat.
  */
 
 #include <string.h>
@@ -137,6 +142,29 @@ h2x_equal(const uint8_t *a, const uint8_t *b, size_t n)
     }
     return n == 0
            || (a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1]);
+}
+
+
+/*
+ * Copy n octets in 16-octet pieces: reads up to 15 octets past src + n
+ * and writes up to 15 past dst + n, both of which the caller provides.
+ */
+#define H2X_WILD  16
+
+typedef struct {
+    uint64_t  a, b;
+} h2x_16_t;
+
+static inline void
+h2x_copy_wild(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    h2x_16_t  t;
+    size_t    i;
+
+    for (i = 0; i < n; i += 16) {
+        memcpy(&t, src + i, 16);
+        memcpy(dst + i, &t, 16);
+    }
 }
 
 
@@ -301,9 +329,10 @@ h2x_huff_keep(uint64_t acc, unsigned nb)
  * full (*pp tells how far it got; call again with more room) or
  * H2X_HUFF_BAD on EOS.  The caller checks the padding at the string end.
  */
-static inline int
+static h2x_inline int
 h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
-    const uint8_t *end, uint8_t *out, size_t *polen, size_t room, int store)
+    const uint8_t *end, const uint8_t *readable, uint8_t *out, size_t *polen,
+    size_t room, int store)
 {
     const uint8_t  *p;
     uint64_t        acc;
@@ -353,9 +382,23 @@ h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
          * symbols, so one check of the room covers them.
          */
         if (store && end - p < 8 && room - olen >= 16) {
-            while (nb <= 56 && p < end) {
-                acc |= (uint64_t) *p++ << (56 - nb);
-                nb += 8;
+            if (readable - p >= 8 && nb <= 56) {
+                /* one load, the octets past the string masked off */
+                k = (unsigned) (end - p);
+                if (k > (64 - nb) >> 3) {
+                    k = (64 - nb) >> 3;
+                }
+                if (k) {
+                    acc |= (h2x_load_be64(p) & (~(uint64_t) 0 << (64 - 8 * k)))
+                           >> nb;
+                    p += k;
+                    nb += 8 * k;
+                }
+            } else {
+                while (nb <= 56 && p < end) {
+                    acc |= (uint64_t) *p++ << (56 - nb);
+                    nb += 8;
+                }
             }
             for ( ;; ) {
                 e = h2x_huff_dec[acc >> (64 - H2X_HUFF_PEEK)];
@@ -458,7 +501,7 @@ h2x_huff_decode(uint8_t *dst, size_t room, const uint8_t *s, size_t len)
     olen = 0;
     p = s;
 
-    if (h2x_huff_run(&acc, &nb, &p, s + len, dst, &olen, room, 1)
+    if (h2x_huff_run(&acc, &nb, &p, s + len, s + len, dst, &olen, room, 1)
         != H2X_HUFF_OK
         || !h2x_huff_padding_ok(acc, nb))
     {
@@ -529,7 +572,7 @@ h2x_hpack_dec_init(h2x_hpack_dec_t *dec, const h2x_allocator_t *alloc,
     dec->ent_mask = n - 1;
 
     dec->ents = h2x_alloc(alloc, n * sizeof(h2x_hpack_dent_t));
-    dec->ring = h2x_alloc(alloc, dec->ring_size + 1);
+    dec->ring = h2x_alloc(alloc, dec->ring_size + H2X_WILD);
     dec->scratch = h2x_alloc(alloc, dec->ring_size + 2);
 
     if (dec->ents == NULL || dec->ring == NULL || dec->scratch == NULL) {
@@ -581,7 +624,7 @@ h2x_hpack_dec_evict(h2x_hpack_dec_t *dec, uint32_t max)
  */
 static void
 h2x_hpack_dec_insert(h2x_hpack_dec_t *dec, const uint8_t *name,
-    size_t name_len, const uint8_t *value, size_t value_len)
+    size_t name_len, const uint8_t *value, size_t value_len, uint32_t sidx)
 {
     h2x_hpack_dent_t  *e;
     size_t             size;
@@ -618,6 +661,7 @@ h2x_hpack_dec_insert(h2x_hpack_dec_t *dec, const uint8_t *name,
     e->off = off;
     e->name_len = (uint32_t) name_len;
     e->value_len = (uint32_t) value_len;
+    e->sidx = sidx;
     dec->head++;
     dec->count++;
     dec->size += (uint32_t) size;
@@ -714,6 +758,7 @@ h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
     h2x_header_t              *h;
     uint8_t                   *d;
     size_t                     nlen, vlen;
+    uint32_t                   voff;
 
     if (idx == 0) {
         return H2X_ERROR;
@@ -767,13 +812,42 @@ h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
         h->flags = H2X_HEADER_STATIC_NAME
                    | (unsigned) h2x_hpack_static_first[idx] << 8;
 
+    } else if (e->sidx) {
+        /* the name is a static one: copy the value only */
+        if (out->size - out->len < vlen + 1) {
+            dec->too_large = 1;
+            return H2X_OK;
+        }
+        d = out->buf + out->len;
+        voff = h2x_ring_off(dec->ring_size, e->off, nlen + 1);
+        if (h2x_likely(voff + vlen + 1 <= dec->ring_size
+                       && out->size - out->len >= vlen + 1 + H2X_WILD))
+        {
+            h2x_copy_wild(d, dec->ring + voff, vlen + 1);
+        } else {
+            h2x_ring_read(d, dec->ring, dec->ring_size, voff, vlen + 1);
+        }
+        h->name = (const uint8_t *) h2x_hpack_static[e->sidx].name;
+        h->value = d;
+        h->flags = H2X_HEADER_STATIC_NAME
+                   | (unsigned) h2x_hpack_static_first[e->sidx] << 8;
+        out->len += vlen + 1;
+
     } else {
         if (out->size - out->len < nlen + vlen + 2) {
             dec->too_large = 1;
             return H2X_OK;
         }
         d = out->buf + out->len;
-        h2x_ring_read(d, dec->ring, dec->ring_size, e->off, nlen + vlen + 2);
+        if (h2x_likely(e->off + nlen + vlen + 2 <= dec->ring_size
+                       && out->size - out->len >= nlen + vlen + 2 + H2X_WILD))
+        {
+            /* not wrapped, and room to spare: 16 octets at a time */
+            h2x_copy_wild(d, dec->ring + e->off, nlen + vlen + 2);
+        } else {
+            h2x_ring_read(d, dec->ring, dec->ring_size, e->off,
+                          nlen + vlen + 2);
+        }
         h->name = d;
         h->value = d + nlen + 1;
         h->flags = 0;
@@ -897,6 +971,10 @@ h2x_hpack_literal_name(h2x_hpack_dec_t *dec, uint32_t idx)
     }
 
     e = &dec->ents[(dec->head - 1 - idx) & dec->ent_mask];
+    if (e->sidx) {
+        return h2x_hpack_literal_name(dec, e->sidx);
+    }
+
     nlen = e->name_len;
     dec->name_len = nlen;
 
@@ -988,7 +1066,7 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
 
             if (dec->nostore) {
                 olen = 0;
-                rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop,
+                rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop, end,
                                   NULL, &olen, hard_left, 0);
                 *len += olen;
                 if (rc == H2X_HUFF_OK) {
@@ -1002,7 +1080,7 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
                 room = dec->dst_len + hard_left;
             }
             olen = dec->dst_len;
-            rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop,
+            rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop, end,
                               dec->dst, &olen, room, 1);
             *len += olen - dec->dst_len;
             dec->dst_len = olen;
@@ -1089,7 +1167,8 @@ h2x_hpack_literal_end(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
         if (dec->nostore) {
             h2x_hpack_dec_evict(dec, 0);
         } else {
-            h2x_hpack_dec_insert(dec, name, nlen, value, vlen);
+            h2x_hpack_dec_insert(dec, name, nlen, value, vlen,
+                                 dec->sname_idx);
         }
     }
 
@@ -1319,6 +1398,9 @@ done:
 
 /* ---- encoder ----------------------------------------------------------- */
 
+/* After this many entries of a name evicted unused, stop indexing it. */
+#define H2X_HPACK_UNUSED_MAX  4
+
 /* What the default policy does with a field, by static name index. */
 #define H2X_EP_INDEX    0
 #define H2X_EP_LITERAL  1   /* without indexing: values rarely repeat */
@@ -1492,14 +1574,22 @@ h2x_hpack_enc_set_peer_table_size(h2x_hpack_enc_t *enc, uint32_t size)
 }
 
 
+/* Evict down to max; learn (policy != 0) whether entries were of use. */
 static void
-h2x_hpack_enc_evict(h2x_hpack_enc_t *enc, uint32_t max)
+h2x_hpack_enc_evict(h2x_hpack_enc_t *enc, uint32_t max, int learn)
 {
     h2x_hpack_eent_t  *e;
     uint32_t           n;
 
     while (enc->size > max) {
         e = &enc->ents[enc->oldest_id & enc->ent_mask];
+        if (learn) {
+            if (e->used) {
+                enc->unused[e->slot] = 0;
+            } else if (enc->unused[e->slot] < 64) {
+                enc->unused[e->slot]++;
+            }
+        }
         n = e->name_len + e->value_len;
         enc->size -= n + H2X_HPACK_ENTRY_OVERHEAD;
         enc->ring_used -= n;
@@ -1547,11 +1637,11 @@ h2x_hpack_enc_insert(h2x_hpack_enc_t *enc, const uint8_t *name,
     size = name_len + value_len + H2X_HPACK_ENTRY_OVERHEAD;
 
     if (size > enc->max_size) {
-        h2x_hpack_enc_evict(enc, 0);
+        h2x_hpack_enc_evict(enc, 0, 1);
         return;
     }
 
-    h2x_hpack_enc_evict(enc, enc->max_size - (uint32_t) size);
+    h2x_hpack_enc_evict(enc, enc->max_size - (uint32_t) size, 1);
 
     if (h2x_unlikely(enc->next_id == 0xffffffff)) {
         h2x_hpack_enc_renumber(enc);
@@ -1578,7 +1668,9 @@ h2x_hpack_enc_insert(h2x_hpack_enc_t *enc, const uint8_t *name,
     *b = id;
 
     e->name_hash = name_hash;
-    e->sidx = sidx;
+    e->sidx = (uint16_t) sidx;
+    e->slot = (uint8_t) (sidx ? sidx : 64 + (name_hash & 63));
+    e->used = 0;
     if (sidx == 0) {
         /* names of the static table are always found there */
         b = &enc->name_buckets[name_hash & enc->bucket_mask];
@@ -1666,11 +1758,12 @@ h2x_hpack_put_str(h2x_hpack_enc_t *enc, uint8_t *p, const uint8_t *s,
 
 
 /*
- * Per field at most 6 octets of first octet and index, 2 x 6 of string
- * lengths, 4 of a Huffman attempt past the end: 23 covers it, plus two
- * size updates.  Lengths beyond 2^40 are not encodable here.
+ * Per field, with lengths below 2^40: a literal name takes 1 + 7 + 7
+ * octets of first octet and length prefixes, an indexed name 6 + 7, and
+ * a Huffman attempt may run 4 octets past the raw form before it gives
+ * up: 19 at most, so H2X_HPACK_FIELD_BOUND (23) covers it.  Plus two size
+ * updates.
  */
-#define H2X_HPACK_FIELD_SLACK  23
 
 size_t
 h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
@@ -1684,7 +1777,7 @@ h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
         if ((h[i].name_len | h[i].value_len) >> 40) {
             return (size_t) -1;
         }
-        total += h[i].name_len + h[i].value_len + H2X_HPACK_FIELD_SLACK;
+        total += h[i].name_len + h[i].value_len + H2X_HPACK_FIELD_BOUND;
         if (total >> 62) {
             return (size_t) -1;
         }
@@ -1727,7 +1820,7 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
     uint8_t *buf, size_t size, size_t *written)
 {
     const h2x_header_t      *f;
-    const h2x_hpack_eent_t  *e;
+    h2x_hpack_eent_t        *e;
     uint8_t                 *p;
     size_t                   i, nlen, vlen;
     uint32_t                 id, hash, name_hash, nidx;
@@ -1743,11 +1836,11 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
     if (enc->update_pending) {
         if (enc->update_min < enc->update_final) {
             p = h2x_hpack_put_int(p, enc->update_min, 5, 0x20);
-            h2x_hpack_enc_evict(enc, enc->update_min);
+            h2x_hpack_enc_evict(enc, enc->update_min, 0);
         }
         p = h2x_hpack_put_int(p, enc->update_final, 5, 0x20);
         enc->max_size = enc->update_final;
-        h2x_hpack_enc_evict(enc, enc->max_size);
+        h2x_hpack_enc_evict(enc, enc->max_size, 0);
         enc->update_pending = 0;
     }
 
@@ -1795,6 +1888,7 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
             }
 
             if (id >= enc->oldest_id) {
+                enc->ents[id & enc->ent_mask].used = 1;
                 p = h2x_hpack_put_int(p, H2X_HPACK_STATIC_COUNT
                                          + (enc->next_id - id), 7, 0x80);
                 continue;
@@ -1819,6 +1913,15 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
                         || (f->flags & H2X_HEADER_INDEX))
                     && (nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD) * 4
                        <= (size_t) enc->max_size * 3;
+
+            j = sidx ? sidx : 64 + (name_hash & 63);
+            if (index && !(f->flags & H2X_HEADER_INDEX)
+                && enc->unused[j] >= H2X_HPACK_UNUSED_MAX
+                && (++enc->probe[j] & 15) != 0)
+            {
+                /* this name's values lately left the table unused */
+                index = 0;
+            }
         }
 
         /* an exact match in the static table (regular names) */

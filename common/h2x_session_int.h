@@ -19,6 +19,7 @@
 #define H2X_CLOSED_MEMORY         64    /* recently closed stream ids */
 #define H2X_RFC_INITIAL_WINDOW    65535 /* RFC 9113 6.9.2 */
 #define H2X_GOAWAY_PING           "h2xgaway"
+#define H2X_IDLE_TRIM             1000  /* ms idle, then free lists go */
 
 
 /* Stream states, RFC 9113 5.1 (no reserved states on a server). */
@@ -118,7 +119,6 @@ struct h2x_stream_s {
 
     /* input */
     int64_t                    recv_window;   /* peer may still send */
-    uint32_t                   recv_unacked;  /* consumed, not credited */
     size_t                     unconsumed;    /* delivered, not consumed */
     int64_t                    content_length;
     uint64_t                   data_received;
@@ -180,6 +180,8 @@ struct h2x_session_s {
     unsigned                   dec_ready:1;
     unsigned                   enc_ready:1;
     unsigned                   clock:1;        /* now seen once */
+    unsigned                   trim_pending:1;
+    uint64_t                   trim_deadline;
 
     uint64_t                   settings_deadline;
     uint64_t                   goaway_deadline;
@@ -188,6 +190,8 @@ struct h2x_session_s {
 
     /* peer settings */
     uint32_t                   peer_max_frame;
+    uint32_t                   peer_table_size;
+    unsigned                   peer_table_set:1;
     uint32_t                   peer_iws;
     int64_t                    conn_send_window;
 
@@ -273,10 +277,13 @@ int h2x_conn_error(h2x_session_t *s, uint32_t code, const char *reason);
 void h2x_stream_closed(h2x_session_t *s, h2x_stream_t *st, uint32_t code);
 void h2x_stream_unref(h2x_session_t *s, h2x_stream_t *st);
 void h2x_stream_end_written(h2x_session_t *s, h2x_stream_t *st);
+void h2x_trim(h2x_session_t *s);
 void h2x_release_queue(h2x_session_t *s, h2x_stream_t *st);
 void h2x_node_free(h2x_session_t *s, h2x_cnode_t *n);
 
+
 /* h2x_out.c */
+int h2x_out_entries(h2x_session_t *s, size_t need);
 uint8_t *h2x_out_reserve(h2x_session_t *s, size_t n);
 void h2x_out_commit(h2x_session_t *s, size_t n, uint32_t nctrl);
 int h2x_out_frame(h2x_session_t *s, const uint8_t *frame, size_t n,
