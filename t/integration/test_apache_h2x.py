@@ -417,6 +417,61 @@ def test_request_trailers(each):
         raw.close()
 
 
+class _TrailerBackend(threading.Thread):
+    """HTTP/1.1 origin answering chunked with a trailer field."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+
+    def run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            with c:
+                c.settimeout(5)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    piece = c.recv(4096)
+                    if not piece:
+                        break
+                    data += piece
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                          b"Transfer-Encoding: chunked\r\n"
+                          b"Trailer: x-digest\r\nConnection: close\r\n\r\n"
+                          b"5\r\nhello\r\n0\r\nx-digest: abc123\r\n\r\n")
+
+
+def test_response_trailers(h2x_site, request):
+    """r->trailers_out (here: mod_proxy_http forwarding an origin's
+    trailers) goes out as a trailing HEADERS frame."""
+    backend = _TrailerBackend()
+    backend.start()
+    request.addfinalizer(backend.sock.close)
+    srv = make_server(h2x_site, ("apache-h2x",), load_http2=False,
+                      global_extra="ProxyPass /trl/ http://127.0.0.1:%d/\n"
+                      % backend.port)
+    srv.start()
+    request.addfinalizer(srv.stop)
+    t = srv.target("apache-h2x")
+    raw = Raw(t.tls_port, True)
+    try:
+        sid = raw.request("/trl/x")
+        assert raw.pump(raw.ended(sid))
+        assert raw.status(sid) == 200
+        assert raw.body(sid) == b"hello"
+        tr = raw.of(sid, h2.events.TrailersReceived)
+        assert tr and dict(tr[0].headers).get("x-digest") == "abc123", \
+            raw.events
+    finally:
+        raw.close()
+
+
 def test_head(each):
     r = curl_h2_tls(each, "/10k.bin", "-I")
     assert (r.status, r.http_version) == (200, "2")
@@ -556,6 +611,31 @@ def test_graceful_stop_sends_goaway(h2x_site, request):
         gone = [e for e in raw.events
                 if isinstance(e, h2.events.ConnectionTerminated)]
         assert gone and gone[0].error_code == 0, raw.events
+    finally:
+        raw.close()
+
+
+def test_stream_timeout_zero_window(h2x_site, request):
+    """A client that never opens its window: after H2XStreamTimeout the
+    stream is reset, the worker is free and the connection lives on."""
+    from h2.settings import SettingCodes
+    srv = make_server(h2x_site, ("apache-h2x",), load_http2=False,
+                      vhost_extra="H2XStreamTimeout 1\n")
+    srv.start()
+    request.addfinalizer(srv.stop)
+    t = srv.target("apache-h2x")
+    raw = Raw(t.h2c_port, False)
+    try:
+        raw.conn.update_settings({SettingCodes.INITIAL_WINDOW_SIZE: 0})
+        raw.flush()
+        t0 = time.monotonic()
+        sid = raw.request("/1m.bin")
+        assert raw.pump(raw.ended(sid), timeout=10)
+        assert raw.of(sid, h2.events.StreamReset)
+        assert 0.8 < time.monotonic() - t0 < 6
+        sid2 = raw.request("/10k.bin", "HEAD")
+        assert raw.pump(raw.ended(sid2))
+        assert raw.status(sid2) == 200
     finally:
         raw.close()
 
