@@ -182,7 +182,6 @@ struct h2x_apache_stream_s {
     unsigned                   done_seen:1;
 
     /* worker only */
-    request_rec               *r;
     apr_interval_time_t        timeout;
     apr_size_t                 max_mem;
     unsigned                   headers_done:1; /* final block handed over */
@@ -215,7 +214,6 @@ struct h2x_apache_conn_s {
     h2x_apache_stream_t       *dirty_head;   /* under mutex */
     h2x_apache_stream_t       *dirty_tail;
     int                        active;       /* handed off, not done */
-    int                        wake_pending; /* under mutex */
     int                        c1_waiting;   /* c1 waits for done_cond */
 
     h2x_apache_stream_t       *streams;      /* c1 only */
@@ -224,7 +222,6 @@ struct h2x_apache_conn_s {
     int                        stopping;     /* set by child_stopping */
     int                        goaway_sent;
     int                        sweep;        /* streams may be freed */
-    int                        closing;
     apr_time_t                 idle_since;
     h2x_apache_conn_t         *live_next;    /* global list */
     h2x_apache_conn_t         *live_prev;
@@ -243,7 +240,6 @@ h2x_apache_block_t *h2x_apache_block_create(unsigned status,
 apr_status_t h2x_apache_workers_child_init(apr_pool_t *pchild, server_rec *s);
 void h2x_apache_workers_push(h2x_apache_stream_t *hs);
 int h2x_apache_workers_cancel(h2x_apache_stream_t *hs);
-void h2x_apache_workers_stopping(void);
 void h2x_apache_workers_stats(int *threads, int *busy, int *queued);
 
 /* h2x_apache_stream.c */

@@ -352,7 +352,6 @@ h2x_apache_child_stopping(apr_pool_t *pchild, int graceful)
     (void) pchild;
 
     h2x_apache_session_child_stopping(graceful);
-    h2x_apache_workers_stopping();
 }
 
 

@@ -1098,8 +1098,6 @@ h2x_apache_c1_teardown(h2x_apache_conn_t *hc)
     hc->c1_waiting = 0;
     apr_thread_mutex_unlock(hc->mutex);
 
-    hc->closing = 1;
-
     if (hc->session) {
         h2x_apache_status_add(h2x_session_stats(hc->session));
         h2x_session_free(hc->session);

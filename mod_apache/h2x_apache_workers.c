@@ -189,13 +189,6 @@ h2x_apache_workers_cancel(h2x_apache_stream_t *hs)
 
 
 void
-h2x_apache_workers_stopping(void)
-{
-    /* connections abort their streams; threads end at the pre-cleanup */
-}
-
-
-void
 h2x_apache_workers_stats(int *threads, int *busy, int *queued)
 {
     h2x_apache_workers_t  *w = h2x_apache_workers;

@@ -135,10 +135,31 @@ class _Apache(h2xservers.ApacheServer):
         return text
 
 
+SNI_VHOSTS = """
+Listen 127.0.0.1:{port}
+<VirtualHost 127.0.0.1:{port}>
+    ServerName h2x.test
+    Protocols h2 http/1.1
+    SSLEngine on
+    H2XEngine on
+    H2Upgrade off
+</VirtualHost>
+<VirtualHost 127.0.0.1:{port}>
+    ServerName std.test
+    Protocols h2 http/1.1
+    SSLEngine on
+</VirtualHost>
+"""
+
+
 @pytest.fixture(scope="module")
 def both(h2x_site):
-    """mod_h2x and mod_http2 in one Apache, one vhost set each."""
-    srv = make_server(h2x_site)
+    """mod_h2x and mod_http2 in one Apache, one vhost set each, plus two
+    name-based TLS vhosts on one port (h2x.test: h2x, std.test: mod_http2).
+    """
+    port = h2xservers.free_ports(1)[0]
+    srv = make_server(h2x_site, global_extra=SNI_VHOSTS.format(port=port))
+    srv.sni_port = port
     srv.start()
     yield srv
     srv.stop()
@@ -278,6 +299,19 @@ def test_coexistence_which_engine(each, scheme):
     else:
         assert "H2X" not in env
     assert env.get("HTTPS") == ("on" if scheme == "https" else None)
+
+
+@pytest.mark.parametrize("host", ["h2x.test", "std.test"])
+def test_coexistence_by_sni(both, host):
+    """One TLS port, two name-based hosts: SNI decides the engine."""
+    port = both.sni_port
+    r = curl("https://%s:%d/cgi/env.cgi" % (host, port), "--http2", "-k",
+             "--resolve", "%s:%d:127.0.0.1" % (host, port))
+    assert (r.status, r.http_version) == (200, "2"), r.stderr
+    env = env_of(r.body)
+    assert env.get("HTTP2") == "on"
+    assert env.get("SERVER_NAME") == host
+    assert ("H2X" in env) == (host == "h2x.test")
 
 
 @pytest.mark.parametrize("tls", [True, False], ids=["tls", "clear"])
