@@ -36,6 +36,32 @@ h2x_field_kind(const h2x_header_t *f)
 {
     const uint8_t  *n;
 
+    if (f->flags & H2X_HEADER_STATIC_NAME) {
+        /* RFC 7541 Appendix A: the lowest index of each name */
+        switch (H2X_HEADER_STATIC_INDEX(f->flags)) {
+        case 1:
+            return H2X_F_AUTHORITY;
+        case 2:
+            return H2X_F_METHOD;
+        case 4:
+            return H2X_F_PATH;
+        case 6:
+            return H2X_F_SCHEME;
+        case 8:
+            return H2X_F_PSEUDO_UNKNOWN;      /* :status */
+        case 28:
+            return H2X_F_CONTENT_LENGTH;
+        case 32:
+            return H2X_F_COOKIE;
+        case 38:
+            return H2X_F_HOST;
+        case 57:
+            return H2X_F_CONNECTION;          /* transfer-encoding */
+        default:
+            return H2X_F_OTHER;
+        }
+    }
+
     n = f->name;
 
     if (f->name_len == 0) {
@@ -130,8 +156,23 @@ h2x_name_valid(const uint8_t *p, size_t len, int pseudo)
     ok = 1;
     i = pseudo ? 1 : 0;
 
-    /* eight bytes at a time; a suspicious word is checked byte by byte */
-    for ( /* void */ ; i + 8 <= len; i += 8) {
+    if (len - i < 8) {
+        for ( /* void */ ; i < len; i++) {
+            ok &= h2x_name_char[p[i]];
+        }
+
+        return (int) ok;
+    }
+
+    /*
+     * Eight bytes at a time, the last word overlapping the one before;
+     * a suspicious word is checked byte by byte.
+     */
+    for ( /* void */ ; i < len; i += 8) {
+        if (i + 8 > len) {
+            i = len - 8;
+        }
+
         memcpy(&w, p + i, 8);
         l = w & H2X_LOWS;
 
@@ -149,23 +190,20 @@ h2x_name_valid(const uint8_t *p, size_t len, int pseudo)
         }
     }
 
-    for ( /* void */ ; i < len; i++) {
-        ok &= h2x_name_char[p[i]];
-    }
-
     return (int) ok;
 }
 
 
 /*
  * RFC 9113 8.2.1: field values.  Eight bytes at a time: only words with
- * a byte below 0x0e (NUL, CR, LF, but also HTAB) are looked at closely.
+ * a byte below 0x0e (NUL, CR, LF, but also HTAB) are looked at closely;
+ * the last word overlaps the one before.
  */
 static int
 h2x_value_valid(const uint8_t *p, size_t len)
 {
     size_t    i, k;
-    uint8_t   c;
+    unsigned  bad;
     uint64_t  w;
 
     if (len == 0) {
@@ -178,29 +216,31 @@ h2x_value_valid(const uint8_t *p, size_t len)
         return 0;
     }
 
-    for (i = 0; i + 8 <= len; i += 8) {
-        memcpy(&w, p + i, 8);
+    bad = 0;
 
-        if (((w - H2X_ONES * 0x0e) & ~w & H2X_HIGHS) == 0) {
-            continue;
+    if (len < 8) {
+        for (i = 0; i < len; i++) {
+            bad |= (p[i] == '\0') | (p[i] == '\r') | (p[i] == '\n');
         }
 
-        for (k = i; k < i + 8; k++) {
-            c = p[k];
-            if (c == '\0' || c == '\r' || c == '\n') {
-                return 0;
+        return !bad;
+    }
+
+    for (i = 0; i < len; i += 8) {
+        if (i + 8 > len) {
+            i = len - 8;
+        }
+
+        memcpy(&w, p + i, 8);
+
+        if (((w - H2X_ONES * 0x0e) & ~w & H2X_HIGHS) != 0) {
+            for (k = i; k < i + 8; k++) {
+                bad |= (p[k] == '\0') | (p[k] == '\r') | (p[k] == '\n');
             }
         }
     }
 
-    for ( /* void */ ; i < len; i++) {
-        c = p[i];
-        if (c == '\0' || c == '\r' || c == '\n') {
-            return 0;
-        }
-    }
-
-    return 1;
+    return !bad;
 }
 
 
@@ -286,7 +326,7 @@ h2x_set_str(h2x_str_t *s, const h2x_header_t *f)
  */
 int
 h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
-    h2x_request_t *req, const char **reason)
+    h2x_request_t *req, const h2x_header_t **priority, const char **reason)
 {
     size_t         i, w, cookie_at, ncookies, room, clen;
     uint8_t       *cbuf;
@@ -301,6 +341,7 @@ h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
     req->path = empty;
     req->protocol = empty;
     req->content_length = -1;
+    *priority = NULL;
 
     seen = 0;
     regular = 0;
@@ -401,6 +442,12 @@ h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
             host = &f[i];
             break;
 
+        case H2X_F_PRIORITY:
+            /* RFC 9218 5: kept for the scheduler (and the adapter) */
+            f[w] = f[i];
+            *priority = &f[w++];
+            continue;
+
         case H2X_F_COOKIE:
             /* RFC 9113 8.2.3: crumbs are joined into the first one */
             if (ncookies++ == 0) {
@@ -438,7 +485,11 @@ h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
             break;
         }
 
-        f[w++] = f[i];
+        if (w != i) {
+            f[w] = f[i];
+        }
+
+        w++;
     }
 
     /* RFC 9113 8.3.1, 8.5; RFC 8441 4 */

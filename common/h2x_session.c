@@ -1272,6 +1272,7 @@ h2x_on_data(void *data, const h2x_frame_header_t *fh, const uint8_t *p,
 {
     h2x_session_t  *s = data;
     size_t          room;
+    uint8_t        *buf;
     h2x_stream_t   *st;
 
     (void) fh;
@@ -1310,17 +1311,6 @@ h2x_on_data(void *data, const h2x_frame_header_t *fh, const uint8_t *p,
     }
 
     /* kept for h2x_stream_read(): at most the window we granted */
-    if (st->rbuf == NULL) {
-        st->rbuf_size = s->local_iws;
-        st->rbuf = h2x_s_alloc(s, st->rbuf_size);
-        if (st->rbuf == NULL) {
-            s->cur_skip = 1;
-            s->cur_data -= (uint32_t) len;
-            h2x_stream_do_reset(s, st, H2X_INTERNAL_ERROR);
-            return 0;
-        }
-    }
-
     if (st->rbuf_end + len > st->rbuf_size && st->rbuf_start) {
         memmove(st->rbuf, st->rbuf + st->rbuf_start,
                 st->rbuf_end - st->rbuf_start);
@@ -1328,14 +1318,28 @@ h2x_on_data(void *data, const h2x_frame_header_t *fh, const uint8_t *p,
         st->rbuf_start = 0;
     }
 
-    room = st->rbuf_size - st->rbuf_end;
+    if (st->rbuf_end + len > st->rbuf_size) {
+        /* grows as the peer fills the window, from 16 KiB */
+        room = st->rbuf_size ? 2 * st->rbuf_size : 16384;
+        while (room < st->rbuf_end + len) {
+            room *= 2;
+        }
 
-    if (len > room) {
-        /* cannot happen within the window; be safe */
-        s->cur_skip = 1;
-        s->cur_data -= (uint32_t) len;
-        h2x_stream_do_reset(s, st, H2X_INTERNAL_ERROR);
-        return 0;
+        buf = h2x_s_alloc(s, room);
+        if (buf == NULL) {
+            s->cur_skip = 1;
+            s->cur_data -= (uint32_t) len;
+            h2x_stream_do_reset(s, st, H2X_INTERNAL_ERROR);
+            return 0;
+        }
+
+        if (st->rbuf_end) {
+            memcpy(buf, st->rbuf, st->rbuf_end);
+        }
+
+        h2x_s_free(s, st->rbuf);
+        st->rbuf = buf;
+        st->rbuf_size = room;
     }
 
     memcpy(st->rbuf + st->rbuf_end, p, len);
@@ -1448,9 +1452,10 @@ h2x_request_end(h2x_session_t *s, int rc)
     size_t          i;
     uint8_t         u, inc;
     uint32_t        sid;
-    const char     *reason;
-    h2x_stream_t   *st;
-    h2x_request_t   req;
+    const char          *reason;
+    h2x_stream_t        *st;
+    h2x_request_t        req;
+    const h2x_header_t  *prio;
 
     sid = s->hb_stream_id;
 
@@ -1487,7 +1492,7 @@ h2x_request_end(h2x_session_t *s, int rc)
     }
 
     if (h2x_request_parse(s, s->hb_out.fields, s->hb_out.nfields, &req,
-                          &reason)
+                          &prio, &reason)
         != H2X_OK)
     {
         return h2x_stream_error(s, sid, H2X_PROTOCOL_ERROR, reason);
@@ -1520,19 +1525,14 @@ h2x_request_end(h2x_session_t *s, int rc)
     st->content_length = req.content_length;
 
     /* RFC 9218 4, 5: without a signal, round robin */
-    for (i = 0; i < req.nheaders; i++) {
-        if (req.headers[i].name_len == 8
-            && memcmp(req.headers[i].name, "priority", 8) == 0)
+    if (prio) {
+        u = H2X_DEFAULT_URGENCY;
+        inc = 0;
+        if (h2x_priority_parse(prio->value, prio->value_len, &u, &inc)
+            == H2X_OK)
         {
-            u = H2X_DEFAULT_URGENCY;
-            inc = 0;
-            if (h2x_priority_parse(req.headers[i].value,
-                                   req.headers[i].value_len, &u, &inc)
-                == H2X_OK)
-            {
-                st->urgency = u;
-                st->incremental = inc;
-            }
+            st->urgency = u;
+            st->incremental = inc;
         }
     }
 

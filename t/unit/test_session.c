@@ -1519,6 +1519,37 @@ test_read_api(void **state)
 
     h2x_stream_release(s, tc.req[0].st);
     h2x_stream_release(s, tc.req[1].st);
+
+    /* a body larger than the buffer's first size, read as it comes */
+    {
+        static uint8_t  got[200000];
+        size_t          have, i;
+
+        tc_headers(&tc, 5, 0, ":method", "POST", ":scheme", "https",
+                   ":authority", "a", ":path", "/big");
+        tc_run(&tc);
+        r = tc_req(&tc, 5);
+        have = 0;
+
+        for (i = 0; i < 12; i++) {
+            tc_data(&tc, 5, body + 15000 * i, 15000, i == 11);
+            tc_run(&tc);
+            /* the window stays within 65536 unread bytes */
+            while ((n = h2x_stream_read(s, r->st, got + have,
+                                        1000 + 7 * i, 0)) > 0)
+            {
+                have += (size_t) n;
+            }
+        }
+
+        assert_int_equal(have, 180000);
+        assert_memory_equal(got, body, 180000);
+        assert_null(tc_find(&tc, H2X_FRAME_RST_STREAM, 5));
+        assert_non_null(tc_find(&tc, H2X_FRAME_WINDOW_UPDATE, 5));
+        assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+        h2x_stream_release(s, r->st);
+    }
+
     tc_done(&tc);
 }
 
