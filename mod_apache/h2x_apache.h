@@ -177,6 +177,7 @@ struct h2x_apache_stream_s {
     apr_size_t                 engine_chunks;  /* chunks in the engine */
     unsigned                   final_sent:1;
     unsigned                   end_sent:1;
+    unsigned                   complete:1;     /* END_STREAM queued */
     unsigned                   closed:1;
     unsigned                   handed_off:1;
     unsigned                   done_seen:1;

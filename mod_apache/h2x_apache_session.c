@@ -546,6 +546,11 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
     done = hs->worker_done;
     apr_thread_mutex_unlock(hc->mutex);
 
+    if (done && !hs->done_seen) {
+        hs->done_seen = 1;
+        hc->sweep = 1;
+    }
+
     if (hs->st == NULL) {
         /* released already: nothing more goes out */
         while (hdrs) {
@@ -584,6 +589,7 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
                 hs->final_sent = 1;
                 if (end) {
                     hs->end_sent = 1;
+                    hs->complete = 1;
                 }
             }
 
@@ -622,6 +628,7 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
             h2x_apache_engine_link(hc, ch);
             if (end) {
                 hs->end_sent = 1;
+                hs->complete = 1;
             }
 
         } else {
@@ -640,6 +647,7 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
                                             trailers->fields, trailers->n);
             if (rc == H2X_OK || rc == H2X_DONE) {
                 hs->end_sent = 1;
+                hs->complete = (rc == H2X_OK);
             } else {
                 h2x_apache_stream_fail(hs);
             }
@@ -662,6 +670,7 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
             rc = h2x_stream_write(hc->session, hs->st, &chunk, 1);
             if (rc == H2X_OK) {
                 h2x_apache_engine_link(hc, ch);
+                hs->complete = 1;
             } else {
                 free(ch);
             }
@@ -669,8 +678,9 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
         hs->end_sent = 1;
     }
 
-    if (done) {
+    if (done && !hs->done_seen) {
         hs->done_seen = 1;
+        hc->sweep = 1;
     }
 
     if (hs->st == NULL) {
@@ -689,14 +699,14 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
         hs->end_sent = 1;
     }
 
-    if (done || (hs->final_sent && hs->end_sent)) {
+    if (done || hs->complete) {
         /*
          * Release the engine stream as soon as the whole response is
          * queued: the engine counts unreleased streams against
          * SETTINGS_MAX_CONCURRENT_STREAMS, and the client opens the next
          * one when it sees END_STREAM, maybe before the worker has
-         * finished logging.  Streams that end otherwise (reset, error)
-         * keep their slot until the worker is done.
+         * finished logging.  Streams that end otherwise (reset by the
+         * client or by us) keep their slot until the worker is done.
          */
         h2x_stream_set_data(hs->st, NULL);
         h2x_stream_release(hc->session, hs->st);
@@ -734,6 +744,8 @@ h2x_apache_stream_free(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs,
         apr_thread_mutex_unlock(hc->mutex);
 
         if (dirty) {
+            /* popped soon: look again then */
+            hc->sweep = 1;
             return 0;
         }
     }
