@@ -762,3 +762,42 @@ def test_graceful_restart_under_load(h2x_site, request):
     assert len(lines) == sum(r.succeeded for r in runs), \
         (len(lines), [r.output for r in runs])
     assert len(lines) > 1000
+
+
+# --- Debian packaging ----------------------------------------------------
+
+def test_a2enmod_enables_h2x(tmp_path):
+    """mod_apache/h2x.load and h2x.conf work with Debian's a2enmod (and
+    pull in no other module), and the pair passes `apache2 -t`."""
+    a2enmod = shutil.which("a2enmod") or "/usr/sbin/a2enmod"
+    if not os.path.exists(a2enmod):
+        pytest.skip("a2enmod not installed")
+    conf = tmp_path / "conf"
+    (conf / "mods-available").mkdir(parents=True)
+    (conf / "mods-enabled").mkdir()
+    for name in ("h2x.load", "h2x.conf"):
+        shutil.copy(os.path.join(h2xservers.REPO, "mod_apache", name),
+                    conf / "mods-available" / name)
+    env = dict(os.environ, APACHE_CONFDIR=str(conf),
+               APACHE_ENVVARS="/dev/null")
+    res = subprocess.run([a2enmod, "-q", "h2x"], env=env, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         timeout=30)
+    assert res.returncode == 0, res.stdout
+    assert sorted(os.listdir(conf / "mods-enabled")) == ["h2x.conf",
+                                                         "h2x.load"]
+    with open(conf / "mods-available" / "h2x.load") as f:
+        load = f.read()
+    assert re.search(r"(?m)^LoadModule h2x_module "
+                     r"/usr/lib/apache2/modules/mod_h2x\.so$", load)
+    # the pair, pointed at the built module, is valid configuration
+    check = load.replace("/usr/lib/apache2/modules/mod_h2x.so",
+                         h2xservers.APACHE_MODULE)
+    with open(conf / "mods-available" / "h2x.conf") as f:
+        check += f.read()
+    check = ("LoadModule mpm_event_module %s/mod_mpm_event.so\n"
+             "ServerName localhost\nPidFile {workdir}/x.pid\n"
+             "ErrorLog {workdir}/error.log\n" % h2xservers.APACHE_MODULE_DIR
+             ) + check.replace("{", "{{").replace("}", "}}")
+    rc, out, _ = h2xservers.apache_check(check, str(tmp_path / "check"))
+    assert rc == 0, out
