@@ -1269,6 +1269,13 @@ h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
         dec->state = H2X_HS_REP;
     }
 
+    if (len == 0) {
+        /* in may be NULL: no pointer arithmetic on it */
+        static const uint8_t  empty[1] = { 0 };
+
+        in = empty;
+    }
+
     p = in;
     last = in + len;
     rc = H2X_OK;
@@ -1462,6 +1469,61 @@ h2x_hpack_hash(const uint8_t *p, size_t n, uint64_t seed)
         h ^= (w2 ^ 0x8ebc6af09c88c6e3ull) * (w3 ^ 0x589965cc75374cc3ull);
         h ^= (w4 ^ h) * 0x1d8e4e27c47d124full;
     }
+    h ^= h >> 32;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 29;
+
+    return (uint32_t) h;
+}
+
+
+/* Two words sampled from a string (all of it up to 16 octets). */
+static inline void
+h2x_hpack_sample(const uint8_t *p, size_t n, uint64_t *w0, uint64_t *w1)
+{
+    uint64_t  a, b, c;
+    uint32_t  x, y;
+
+    if (n >= 8) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+        if (n > 16) {
+            memcpy(&c, p + 8, 8);
+            a ^= c * 0x9fb21c651e98df25ull;
+            memcpy(&c, p + n - 16, 8);
+            b ^= c * 0xc2b2ae3d27d4eb4full;
+            memcpy(&c, p + n / 2 - 4, 8);
+            a += c;
+        }
+    } else if (n >= 4) {
+        memcpy(&x, p, 4);
+        memcpy(&y, p + n - 4, 4);
+        a = x;
+        b = y;
+    } else {
+        a = n ? (uint64_t) p[0] << 16 | (uint64_t) p[n >> 1] << 8 | p[n - 1]
+              : 0;
+        b = 0;
+    }
+
+    *w0 = a;
+    *w1 = b;
+}
+
+
+/* The hash of a whole field, in one go, from samples of both strings. */
+static inline uint32_t
+h2x_hpack_field_hash(const uint8_t *name, size_t nlen, const uint8_t *value,
+    size_t vlen)
+{
+    uint64_t  a0, a1, b0, b1, h;
+
+    h2x_hpack_sample(name, nlen, &a0, &a1);
+    h2x_hpack_sample(value, vlen, &b0, &b1);
+
+    h = (a0 ^ nlen ^ 0xa0761d6478bd642full) * (b0 ^ 0xe7037ed1a0b428dbull);
+    h ^= (a1 ^ 0x8ebc6af09c88c6e3ull)
+         * (b1 ^ (uint64_t) vlen << 32 ^ 0x589965cc75374cc3ull);
     h ^= h >> 32;
     h *= 0xbf58476d1ce4e5b9ull;
     h ^= h >> 29;
@@ -1863,8 +1925,7 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
             }
         }
 
-        name_hash = h2x_hpack_hash(f->name, nlen, 0x100);
-        hash = h2x_hpack_hash(f->value, vlen, name_hash);
+        hash = h2x_hpack_field_hash(f->name, nlen, f->value, vlen);
 
         /* an exact match in the dynamic table; sensitive fields are
          * never put there, and the caller's never-indexed stay literal */
@@ -1899,6 +1960,7 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
             sidx = h2x_hpack_static_find(f->name, nlen);
         }
         policy = h2x_hpack_enc_policy[sidx];
+        name_hash = sidx ? 0 : h2x_hpack_hash(f->name, nlen, 0x100);
 
         if (enc->mode & H2X_HPACK_ENC_INDEX_ALL) {
             never = (f->flags & H2X_HEADER_NEVER_INDEX) != 0;

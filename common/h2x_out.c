@@ -124,6 +124,8 @@ h2x_out_frame(h2x_session_t *s, const uint8_t *frame, size_t n, int ctrl)
 
     p = h2x_out_reserve(s, n);
     if (p == NULL) {
+        /* a lost control frame: the connection fails after this call */
+        s->nomem = 1;
         return H2X_NOMEM;
     }
 
@@ -169,6 +171,7 @@ h2x_out_goaway(h2x_session_t *s, uint32_t last_id, uint32_t code,
 
     p = h2x_out_reserve(s, H2X_FRAME_GOAWAY_SIZE(dlen));
     if (p == NULL) {
+        s->nomem = 1;
         return H2X_NOMEM;
     }
 

@@ -524,6 +524,24 @@ h2x_conn_error(h2x_session_t *s, uint32_t code, const char *reason)
 }
 
 
+/*
+ * A control frame (RST_STREAM, an ACK, GOAWAY) could not be queued: the
+ * peer's view of the streams is wrong now, so the connection goes (or,
+ * if even GOAWAY failed, just closes: want_close).
+ */
+static void
+h2x_check_nomem(h2x_session_t *s)
+{
+    if (s->nomem && !s->failed) {
+        s->nomem = 0;
+        (void) h2x_conn_error(s, H2X_INTERNAL_ERROR,
+                              "out of memory for a control frame");
+    }
+
+    s->nomem = 0;
+}
+
+
 /* A stream error caused by the peer (RFC 9113 5.4.2), MadeYouReset. */
 static int
 h2x_stream_error(h2x_session_t *s, uint32_t sid, uint32_t code,
@@ -2148,6 +2166,8 @@ h2x_session_feed(h2x_session_t *s, const uint8_t *in, size_t len,
                               err ? err->reason : "frame parser failed");
     }
 
+    h2x_check_nomem(s);
+
     if (s->failed) {
         return H2X_ERROR;
     }
@@ -2532,6 +2552,7 @@ h2x_stream_reset(h2x_session_t *s, h2x_stream_t *st, uint32_t code)
     }
 
     h2x_stream_do_reset(s, st, code);
+    h2x_check_nomem(s);
 
     return H2X_OK;
 }
@@ -2669,5 +2690,6 @@ h2x_stream_release(h2x_session_t *s, h2x_stream_t *st)
     }
 
     h2x_stream_unref(s, st);
+    h2x_check_nomem(s);
     h2x_trim(s);
 }

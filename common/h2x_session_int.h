@@ -181,6 +181,7 @@ struct h2x_session_s {
     unsigned                   enc_ready:1;
     unsigned                   clock:1;        /* now seen once */
     unsigned                   trim_pending:1;
+    unsigned                   nomem:1;        /* a control frame lost */
     uint64_t                   trim_deadline;
 
     uint64_t                   settings_deadline;

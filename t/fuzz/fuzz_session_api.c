@@ -19,7 +19,7 @@
 
 
 #define MAX_LIVE    32
-#define CBUF_SIZE   (256 * 1024)
+#define CBUF_SIZE   (32 * 1024)
 
 static uint8_t  body[70000];
 
