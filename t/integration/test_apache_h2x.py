@@ -506,6 +506,29 @@ def test_response_trailers(h2x_site, request):
         raw.close()
 
 
+def test_data_beyond_stream_window(each):
+    """DATA past the stream window while the handler has not read:
+    FLOW_CONTROL_ERROR (the window is credited on consumption only)."""
+    from hyperframe import frame as hf
+    from test_h2_apache_protocol import Wire
+    w = Wire(each, False)
+    try:
+        w.send(w.headers_frame(1, "/cgi/slow.cgi?2", "POST",
+                               end_stream=False))
+        try:
+            w.send(*[hf.DataFrame(1, b"x" * 16384) for _ in range(6)])
+        except OSError:
+            pass
+        w.read(lambda fs: w.goaway() is not None
+               or w.of(hf.RstStreamFrame, 1))
+        errs = [f.error_code for f in w.of(hf.RstStreamFrame, 1)]
+        if w.goaway() is not None:
+            errs.append(w.goaway().error_code)
+        assert 0x3 in errs, errs
+    finally:
+        w.close()
+
+
 def test_head(each):
     r = curl_h2_tls(each, "/10k.bin", "-I")
     assert (r.status, r.http_version) == (200, "2")
