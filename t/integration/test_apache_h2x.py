@@ -652,9 +652,11 @@ def test_idle_timeout(h2x_site, request):
         raw.close()
 
 
-def test_graceful_stop_sends_goaway(h2x_site, request):
+@pytest.mark.parametrize("mpm", ["mpm_event", "mpm_worker"])
+def test_graceful_stop_sends_goaway(h2x_site, request, mpm):
     """apachectl graceful-stop: open connections get a graceful GOAWAY."""
-    srv = make_server(h2x_site, ("apache-h2x",), load_http2=False)
+    srv = make_server(h2x_site, ("apache-h2x",), load_http2=False,
+                      mpm=None if mpm == "mpm_event" else mpm)
     srv.start()
     request.addfinalizer(srv.stop)
     t = srv.target("apache-h2x")
