@@ -116,16 +116,28 @@ h2x_copy(uint8_t *dst, const uint8_t *src, size_t n)
 }
 
 
-/* memcmp() == 0 for short strings, without a call below 17 octets. */
+/* memcmp() == 0 for short strings, without a call below 33 octets. */
 static inline int
 h2x_equal(const uint8_t *a, const uint8_t *b, size_t n)
 {
-    uint64_t  x, y, z, w;
+    uint64_t  x, y, z, w, t, u, v, r;
     uint32_t  c, d, e, f;
 
     if (n >= 8) {
         if (n > 16) {
-            return memcmp(a, b, n) == 0;
+            if (n > 32) {
+                return memcmp(a, b, n) == 0;
+            }
+            /* the first 16 and the last 16, overlapping */
+            memcpy(&x, a, 8);
+            memcpy(&y, b, 8);
+            memcpy(&z, a + 8, 8);
+            memcpy(&w, b + 8, 8);
+            memcpy(&t, a + n - 16, 8);
+            memcpy(&u, b + n - 16, 8);
+            memcpy(&v, a + n - 8, 8);
+            memcpy(&r, b + n - 8, 8);
+            return ((x ^ y) | (z ^ w) | (t ^ u) | (v ^ r)) == 0;
         }
         memcpy(&x, a, 8);
         memcpy(&y, b, 8);
@@ -863,6 +875,317 @@ h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
 
 
 /*
+ * A run of one-octet indexed fields (RFC 7541 6.1) well within the
+ * limits: the counters stay in registers and each field is checked
+ * against what is left of the limits, counted down.  Stops at the first
+ * octet that is not such a field or that comes near a limit (or an index
+ * error, or a wrapped entry, or less than H2X_WILD of room): the general
+ * path takes it from there with nothing changed.
+ */
+static const uint8_t *
+h2x_hpack_indexed_run(h2x_hpack_dec_t *dec, const uint8_t *p,
+    const uint8_t *last, h2x_hpack_out_t *out)
+{
+    const h2x_hpack_static_t  *st;
+    const h2x_hpack_dent_t    *e, *ents;
+    const h2x_hpack_limits_t  *lim;
+    const uint8_t             *ring;
+    h2x_header_t              *h, *fields;
+    uint8_t                   *d, *buf;
+    size_t                     nout, nout0, len, fields_left, list_left,
+                               list_left0, max_field, room, n, nlen, vlen,
+                               max_nf, max_list;
+    uint32_t                   idx, off, count, head, mask, ring_size;
+    unsigned                   b;
+
+    if (dec->too_large) {
+        return p;
+    }
+
+    /* locals: the stores into the fields could alias the structures */
+    lim = &dec->limits;
+    max_nf = lim->max_fields < lim->hard_fields ? lim->max_fields
+                                                : lim->hard_fields;
+    max_list = lim->max_list_size < lim->hard_list_size
+               ? lim->max_list_size : lim->hard_list_size;
+    max_field = lim->max_field_size;
+
+    nout0 = out->nfields;
+    fields_left = max_nf > dec->nfields ? max_nf - dec->nfields : 0;
+    n = out->max_fields > nout0 ? out->max_fields - nout0 : 0;
+    if (n < fields_left) {
+        fields_left = n;
+    }
+    list_left = max_list > dec->list_size ? max_list - dec->list_size : 0;
+    list_left0 = list_left;
+
+    ents = dec->ents;
+    count = dec->count;
+    head = dec->head - 1;
+    mask = dec->ent_mask;
+    ring = dec->ring;
+    ring_size = dec->ring_size;
+
+    fields = out->fields;
+    buf = out->buf;
+    len = out->len;
+    room = out->size - len;
+    nout = nout0;
+
+    for ( /* void */ ; p < last; p++) {
+        b = *p;
+
+        if (!(b & 0x80) || b == 0x80 || b == 0xff || fields_left == 0) {
+            break;
+        }
+
+        idx = b & 0x7f;
+
+        if (idx <= H2X_HPACK_STATIC_COUNT) {
+            st = &h2x_hpack_static[idx];
+            nlen = st->name_len;
+            vlen = st->value_len;
+
+            if (nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD > list_left
+                || nlen + vlen > max_field)
+            {
+                break;
+            }
+
+            h = &fields[nout];
+            h->name = (const uint8_t *) st->name;
+            h->value = (const uint8_t *) st->value;
+            h->flags = H2X_HEADER_STATIC_NAME
+                       | (unsigned) h2x_hpack_static_first[idx] << 8;
+
+        } else {
+            idx -= H2X_HPACK_STATIC_COUNT + 1;
+            if (idx >= count) {
+                break;
+            }
+
+            e = &ents[(head - idx) & mask];
+            nlen = e->name_len;
+            vlen = e->value_len;
+
+            if (nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD > list_left
+                || nlen + vlen > max_field)
+            {
+                break;
+            }
+
+            h = &fields[nout];
+            d = buf + len;
+
+            if (e->sidx) {
+                /* the name is a static one: copy the value only */
+                n = vlen + 1;
+                off = h2x_ring_off(ring_size, e->off, nlen + 1);
+                if (off + n > ring_size || n + H2X_WILD > room) {
+                    break;
+                }
+                h2x_copy_wild(d, ring + off, n);
+                h->name = (const uint8_t *) h2x_hpack_static[e->sidx].name;
+                h->value = d;
+                h->flags = H2X_HEADER_STATIC_NAME
+                           | (unsigned) h2x_hpack_static_first[e->sidx] << 8;
+
+            } else {
+                n = nlen + vlen + 2;
+                if (e->off + n > ring_size || n + H2X_WILD > room) {
+                    break;
+                }
+                h2x_copy_wild(d, ring + e->off, n);
+                h->name = d;
+                h->value = d + nlen + 1;
+                h->flags = 0;
+            }
+
+            len += n;
+            room -= n;
+        }
+
+        h->name_len = nlen;
+        h->value_len = vlen;
+        nout++;
+        fields_left--;
+        list_left -= nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD;
+    }
+
+    if (nout != nout0) {
+        dec->field_start = 0;
+        dec->nfields += nout - nout0;
+        dec->list_size += list_left0 - list_left;
+        out->nfields = nout;
+        out->len = len;
+    }
+
+    return p;
+}
+
+
+/* An integer (RFC 7541 5.1) of at most 3 continuation octets, wholly in
+ * [p, last), or NULL. */
+static h2x_inline const uint8_t *
+h2x_hpack_int_fast(const uint8_t *p, const uint8_t *last, unsigned mask,
+    uint32_t *v)
+{
+    uint32_t  x, c;
+    unsigned  s;
+
+    x = *p++ & mask;
+
+    if (x < mask) {
+        *v = x;
+        return p;
+    }
+
+    for (s = 0; s < 21; s += 7) {
+        if (p == last) {
+            return NULL;
+        }
+        c = *p++;
+        x += (c & 0x7f) << s;
+        if (!(c & 0x80)) {
+            *v = x;
+            return p;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * A literal (RFC 7541 6.2) whose name is a static one (by index, or by
+ * a dynamic entry with a static name) and whose value is wholly in this
+ * fragment, well within the limits: decoded in one go, without the state
+ * machine.  Returns p unchanged when any of this does not hold (or the
+ * string is invalid): the general path decides, with nothing changed.
+ * Anything taken here the general path would take the same way.
+ */
+static const uint8_t *
+h2x_hpack_literal_fast(h2x_hpack_dec_t *dec, const uint8_t *p,
+    const uint8_t *last, h2x_hpack_out_t *out)
+{
+    const h2x_hpack_limits_t  *lim;
+    const h2x_hpack_dent_t    *e;
+    const uint8_t             *q, *end;
+    h2x_header_t              *h;
+    uint8_t                   *d;
+    size_t                     nlen, vlen, max_list, room, avail, olen;
+    uint64_t                   acc;
+    uint32_t                   idx, slen;
+    unsigned                   b, rep, huff, nb;
+
+    b = *p;
+
+    if (b & 0x40) {
+        rep = H2X_HR_INC;
+        q = h2x_hpack_int_fast(p, last, 0x3f, &idx);
+
+    } else if ((b & 0xe0) == 0) {
+        rep = (b & 0x10) ? H2X_HR_NEVER : H2X_HR_NOIDX;
+        q = h2x_hpack_int_fast(p, last, 0x0f, &idx);
+
+    } else {
+        return p;
+    }
+
+    if (q == NULL || q == last || idx == 0 || dec->too_large) {
+        return p;
+    }
+
+    if (idx > H2X_HPACK_STATIC_COUNT) {
+        idx -= H2X_HPACK_STATIC_COUNT + 1;
+        if (idx >= dec->count) {
+            return p;
+        }
+        e = &dec->ents[(dec->head - 1 - idx) & dec->ent_mask];
+        if (e->sidx == 0) {
+            return p;
+        }
+        idx = e->sidx;
+    }
+
+    huff = *q & 0x80;
+    q = h2x_hpack_int_fast(q, last, 0x7f, &slen);
+    if (q == NULL || (size_t) (last - q) < slen) {
+        return p;
+    }
+
+    lim = &dec->limits;
+    max_list = lim->max_list_size < lim->hard_list_size
+               ? lim->max_list_size : lim->hard_list_size;
+    nlen = h2x_hpack_static[idx].name_len;
+    avail = out->size - out->len;
+
+    /* the value may take what the tightest limit leaves */
+    if (dec->nfields >= lim->max_fields || dec->nfields >= lim->hard_fields
+        || out->nfields >= out->max_fields
+        || dec->list_size + H2X_HPACK_ENTRY_OVERHEAD + nlen > max_list
+        || nlen > lim->max_field_size || nlen + 1 > avail)
+    {
+        return p;
+    }
+
+    room = max_list - dec->list_size - H2X_HPACK_ENTRY_OVERHEAD - nlen;
+    if (room > lim->max_field_size - nlen) {
+        room = lim->max_field_size - nlen;
+    }
+    if (room > avail - nlen - 1) {
+        room = avail - nlen - 1;
+    }
+
+    d = out->buf + out->len;
+    end = q + slen;
+
+    if (huff) {
+        acc = 0;
+        nb = 0;
+        olen = 0;
+        if (h2x_huff_run(&acc, &nb, &q, end, last, d, &olen, room, 1)
+            != H2X_HUFF_OK
+            || !h2x_huff_padding_ok(acc, nb))
+        {
+            return p;
+        }
+        vlen = olen;
+
+    } else {
+        if (slen > room) {
+            return p;
+        }
+        h2x_copy(d, q, slen);
+        vlen = slen;
+    }
+
+    d[vlen] = '\0';
+
+    h = &out->fields[out->nfields++];
+    h->name = (const uint8_t *) h2x_hpack_static[idx].name;
+    h->name_len = nlen;
+    h->value = d;
+    h->value_len = vlen;
+    h->flags = (rep == H2X_HR_NEVER ? H2X_HEADER_NEVER_INDEX
+                : rep == H2X_HR_NOIDX ? H2X_HEADER_NO_INDEX : 0)
+               | H2X_HEADER_STATIC_NAME
+               | (unsigned) h2x_hpack_static_first[idx] << 8;
+    out->len += vlen + 1;
+
+    dec->field_start = 0;
+    dec->nfields++;
+    dec->list_size += nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD;
+
+    if (rep == H2X_HR_INC) {
+        h2x_hpack_dec_insert(dec, h->name, nlen, d, vlen, idx);
+    }
+
+    return end;
+}
+
+
+/*
  * A literal starts (RFC 7541 6.2): choose where its strings go.  Within
  * the soft limits they go to the output, with a room that enforces the
  * field and list limits; past them, a field with incremental indexing
@@ -1252,7 +1575,7 @@ int
 h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
     int end, h2x_hpack_out_t *out)
 {
-    const uint8_t  *p, *last;
+    const uint8_t  *p, *q, *last;
     unsigned        b;
     int             rc;
 
@@ -1286,6 +1609,11 @@ h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
 
         case H2X_HS_REP:
             /* runs of indexed fields, the most common representation */
+            p = h2x_hpack_indexed_run(dec, p, last, out);
+            if (p == last) {
+                goto done;
+            }
+
             while ((*p & 0x80) && *p != 0xff) {
                 rc = h2x_hpack_indexed(dec, *p++ & 0x7f, out);
                 if (h2x_unlikely(rc != H2X_OK)) {
@@ -1293,6 +1621,15 @@ h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
                 }
                 if (p == last) {
                     goto done;
+                }
+            }
+
+            if (!(*p & 0x80)) {
+                /* literals with a static name, the next most common */
+                q = h2x_hpack_literal_fast(dec, p, last, out);
+                if (q != p) {
+                    p = q;
+                    continue;
                 }
             }
 

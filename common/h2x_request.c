@@ -26,49 +26,45 @@ enum {
 };
 
 
+#if defined(__GNUC__)
+#define h2x_req_inline   inline __attribute__((always_inline))
+#else
+#define h2x_req_inline   inline
+#endif
+
+
 #define h2x_name_is(f, s)                                                    \
     ((f)->name_len == sizeof(s) - 1                                          \
      && memcmp((f)->name, s, sizeof(s) - 1) == 0)
 
 
+/*
+ * Kinds of static-table names (RFC 7541 Appendix A), by the lowest index
+ * of each name, as the decoder flags them; every other name is
+ * H2X_F_OTHER.
+ */
+static const uint8_t  h2x_static_kind[256] = {
+    [1] = H2X_F_AUTHORITY,
+    [2] = H2X_F_METHOD,
+    [4] = H2X_F_PATH,
+    [6] = H2X_F_SCHEME,
+    [8] = H2X_F_PSEUDO_UNKNOWN,           /* :status */
+    [28] = H2X_F_CONTENT_LENGTH,
+    [32] = H2X_F_COOKIE,
+    [38] = H2X_F_HOST,
+    [57] = H2X_F_CONNECTION               /* transfer-encoding */
+};
+
+
+/* The kind of a name given as a literal. */
 static unsigned
-h2x_field_kind(const h2x_header_t *f)
+h2x_name_kind(const h2x_header_t *f)
 {
-    const uint8_t  *n;
-
-    if (f->flags & H2X_HEADER_STATIC_NAME) {
-        /* RFC 7541 Appendix A: the lowest index of each name */
-        switch (H2X_HEADER_STATIC_INDEX(f->flags)) {
-        case 1:
-            return H2X_F_AUTHORITY;
-        case 2:
-            return H2X_F_METHOD;
-        case 4:
-            return H2X_F_PATH;
-        case 6:
-            return H2X_F_SCHEME;
-        case 8:
-            return H2X_F_PSEUDO_UNKNOWN;      /* :status */
-        case 28:
-            return H2X_F_CONTENT_LENGTH;
-        case 32:
-            return H2X_F_COOKIE;
-        case 38:
-            return H2X_F_HOST;
-        case 57:
-            return H2X_F_CONNECTION;          /* transfer-encoding */
-        default:
-            return H2X_F_OTHER;
-        }
-    }
-
-    n = f->name;
-
     if (f->name_len == 0) {
         return H2X_F_OTHER;
     }
 
-    if (n[0] == ':') {
+    if (f->name[0] == ':') {
         switch (f->name_len) {
         case 5:
             return h2x_name_is(f, ":path") ? H2X_F_PATH
@@ -121,6 +117,18 @@ h2x_field_kind(const h2x_header_t *f)
 }
 
 
+/* The kind of any name; flagged static names come from the decoder. */
+static unsigned
+h2x_field_kind(const h2x_header_t *f)
+{
+    if (f->flags & H2X_HEADER_STATIC_NAME) {
+        return h2x_static_kind[H2X_HEADER_STATIC_INDEX(f->flags)];
+    }
+
+    return h2x_name_kind(f);
+}
+
+
 /*
  * RFC 9113 8.2.1: bytes allowed in field names (after a pseudo-header's
  * colon): not 0x00-0x20, not 'A'-'Z', not 0x7f-0xff, not ':'.
@@ -143,32 +151,48 @@ static const uint8_t  h2x_name_char[256] = {
 
 
 static int
+h2x_name_chars(const uint8_t *p, size_t len)
+{
+    size_t    i;
+    unsigned  ok;
+
+    ok = 1;
+
+    for (i = 0; i < len; i++) {
+        ok &= h2x_name_char[p[i]];
+    }
+
+    return (int) ok;
+}
+
+
+static h2x_req_inline int
 h2x_name_valid(const uint8_t *p, size_t len, int pseudo)
 {
-    size_t    i, k;
-    unsigned  ok;
-    uint64_t  w, l;
+    size_t    i;
+    uint64_t  w, l, m;
 
-    if (len <= (size_t) (pseudo ? 1 : 0)) {
+    if (pseudo) {
+        p++;
+        len = len ? len - 1 : 0;
+    }
+
+    if (len == 0) {
         return 0;
     }
 
-    ok = 1;
-    i = pseudo ? 1 : 0;
-
-    if (len - i < 8) {
-        for ( /* void */ ; i < len; i++) {
-            ok &= h2x_name_char[p[i]];
-        }
-
-        return (int) ok;
+    if (len < 8) {
+        return h2x_name_chars(p, len);
     }
 
     /*
      * Eight bytes at a time, the last word overlapping the one before;
-     * a suspicious word is checked byte by byte.
+     * the suspicious bits of every word are gathered, and only a name
+     * with one is checked byte by byte.
      */
-    for ( /* void */ ; i < len; i += 8) {
+    m = 0;
+
+    for (i = 0; /* void */ ; i += 8) {
         if (i + 8 > len) {
             i = len - 8;
         }
@@ -176,85 +200,193 @@ h2x_name_valid(const uint8_t *p, size_t len, int pseudo)
         memcpy(&w, p + i, 8);
         l = w & H2X_LOWS;
 
-        if ((((w - H2X_ONES * 0x21) & ~w)                 /* < 0x21 */
+        m |= ((w - H2X_ONES * 0x21) & ~w)                 /* < 0x21 */
              | ((w + H2X_ONES * (127 - 0x7e)) | w)        /* > 0x7e */
              | ((H2X_ONES * (127 + 0x5b) - l) & ~w
                 & (l + H2X_ONES * (127 - 0x40)))          /* 'A'-'Z' */
              | (((w ^ (H2X_ONES * ':')) - H2X_ONES)
-                & ~(w ^ (H2X_ONES * ':'))))               /* ':' */
-            & H2X_HIGHS)
-        {
-            for (k = i; k < i + 8; k++) {
-                ok &= h2x_name_char[p[k]];
-            }
+                & ~(w ^ (H2X_ONES * ':')));               /* ':' */
+
+        if (i + 8 == len) {
+            break;
         }
     }
 
-    return (int) ok;
-}
-
-
-/*
- * RFC 9113 8.2.1: field values.  Eight bytes at a time: only words with
- * a byte below 0x0e (NUL, CR, LF, but also HTAB) are looked at closely;
- * the last word overlaps the one before.
- */
-static int
-h2x_value_valid(const uint8_t *p, size_t len)
-{
-    size_t    i, k;
-    unsigned  bad;
-    uint64_t  w;
-
-    if (len == 0) {
+    if ((m & H2X_HIGHS) == 0) {
         return 1;
     }
 
-    if (p[0] == ' ' || p[0] == '\t' || p[len - 1] == ' '
-        || p[len - 1] == '\t')
-    {
-        return 0;
-    }
+    return h2x_name_chars(p, len);
+}
+
+
+/* Bytes never allowed in field values (RFC 9113 8.2.1). */
+static int
+h2x_value_chars(const uint8_t *p, size_t len)
+{
+    size_t    i;
+    unsigned  bad;
 
     bad = 0;
 
-    if (len < 8) {
-        for (i = 0; i < len; i++) {
-            bad |= (p[i] == '\0') | (p[i] == '\r') | (p[i] == '\n');
-        }
-
-        return !bad;
-    }
-
-    for (i = 0; i < len; i += 8) {
-        if (i + 8 > len) {
-            i = len - 8;
-        }
-
-        memcpy(&w, p + i, 8);
-
-        if (((w - H2X_ONES * 0x0e) & ~w & H2X_HIGHS) != 0) {
-            for (k = i; k < i + 8; k++) {
-                bad |= (p[k] == '\0') | (p[k] == '\r') | (p[k] == '\n');
-            }
-        }
+    for (i = 0; i < len; i++) {
+        bad |= (p[i] == '\0') | (p[i] == '\r') | (p[i] == '\n');
     }
 
     return !bad;
 }
 
 
-static int
-h2x_field_valid(const h2x_header_t *f)
+/*
+ * RFC 9113 8.2.1: field values.  Words are tested for a byte below 0x0e
+ * (NUL, CR, LF, but also HTAB), the results of all the words gathered;
+ * only a value with such a byte is checked byte by byte.
+ */
+static const uint8_t  h2x_value_edge[256] = {
+    ['\t'] = 1, [' '] = 1                 /* no leading or trailing */
+};
+
+
+static h2x_req_inline int
+h2x_value_valid(const uint8_t *p, size_t len)
 {
-    if (!(f->flags & H2X_HEADER_STATIC_NAME)
-        && !h2x_name_valid(f->name, f->name_len,
-                           f->name_len && f->name[0] == ':'))
-    {
+    size_t    i;
+    uint32_t  a, b;
+    uint64_t  w, m;
+
+    if (len == 0) {
+        return 1;
+    }
+
+    if (h2x_value_edge[p[0]] | h2x_value_edge[p[len - 1]]) {
         return 0;
     }
 
-    return h2x_value_valid(f->value, f->value_len);
+    if (len >= 8) {
+        m = 0;
+
+        for (i = 0; i + 8 < len; i += 8) {
+            memcpy(&w, p + i, 8);
+            m |= (w - H2X_ONES * 0x0e) & ~w;
+        }
+
+        memcpy(&w, p + len - 8, 8);
+        m |= (w - H2X_ONES * 0x0e) & ~w;
+
+        if ((m & H2X_HIGHS) == 0) {
+            return 1;
+        }
+
+    } else if (len >= 4) {
+        memcpy(&a, p, 4);
+        memcpy(&b, p + len - 4, 4);
+
+        if (((((a - 0x0e0e0e0eu) & ~a) | ((b - 0x0e0e0e0eu) & ~b))
+             & 0x80808080u) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return h2x_value_chars(p, len);
+}
+
+
+#define H2X_F_INVALID  0xff
+
+
+/*
+ * The kind of a literal name of 8 to 32 octets, or H2X_F_INVALID
+ * (RFC 9113 8.2.1; a leading ':' is a pseudo-header's).  Clients send
+ * the same few names in every request: the names found valid lately are
+ * kept with their kind, and a name equal to one kept, octet for octet,
+ * takes its kind without being checked again.  Four words cover any
+ * name of this length.
+ */
+static h2x_req_inline unsigned
+h2x_name_memo(h2x_session_t *s, const h2x_header_t *f)
+{
+    size_t            len;
+    unsigned          kind;
+    uint64_t          a, b, c, d;
+    const uint8_t    *p;
+    h2x_name_memo_t  *m;
+
+    p = f->name;
+    len = f->name_len;
+
+    memcpy(&a, p, 8);
+    memcpy(&b, p + len - 8, 8);
+    c = 0;
+    d = 0;
+
+    if (len > 16) {
+        memcpy(&c, p + 8, 8);
+        memcpy(&d, p + len - 16, 8);
+    }
+
+    m = s->name_memo[((a ^ c ^ (b + len) * 0xff51afd7ed558ccdULL)
+                      * 0x9e3779b97f4a7c15ULL) >> 60];
+
+    if (m[0].len == len && m[0].w[0] == a && m[0].w[1] == b
+        && m[0].w[2] == c && m[0].w[3] == d)
+    {
+        return m[0].kind;
+    }
+
+    if (m[1].len == len && m[1].w[0] == a && m[1].w[1] == b
+        && m[1].w[2] == c && m[1].w[3] == d)
+    {
+        return m[1].kind;
+    }
+
+    if (!h2x_name_valid(p, len, p[0] == ':')) {
+        return H2X_F_INVALID;
+    }
+
+    kind = h2x_name_kind(f);
+
+    /* the older of the set goes */
+    m[1] = m[0];
+    m->w[0] = a;
+    m->w[1] = b;
+    m->w[2] = c;
+    m->w[3] = d;
+    m->len = (uint8_t) len;
+    m->kind = (uint8_t) kind;
+
+    return kind;
+}
+
+
+/*
+ * A request or trailer field: its kind, or H2X_F_INVALID when it is not
+ * valid (RFC 9113 8.2.1).  Static names need no check.
+ */
+static h2x_req_inline unsigned
+h2x_field_check(h2x_session_t *s, const h2x_header_t *f)
+{
+    unsigned  kind;
+
+    if (f->flags & H2X_HEADER_STATIC_NAME) {
+        kind = h2x_static_kind[H2X_HEADER_STATIC_INDEX(f->flags)];
+
+    } else if (f->name_len >= 8 && f->name_len <= 32) {
+        kind = h2x_name_memo(s, f);
+        if (kind == H2X_F_INVALID) {
+            return H2X_F_INVALID;
+        }
+
+    } else if (h2x_name_valid(f->name, f->name_len,
+                              f->name_len && f->name[0] == ':'))
+    {
+        kind = h2x_name_kind(f);
+
+    } else {
+        return H2X_F_INVALID;
+    }
+
+    return h2x_value_valid(f->value, f->value_len) ? kind : H2X_F_INVALID;
 }
 
 
@@ -355,13 +487,25 @@ h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
 
     for (i = 0; i < n; i++) {
 
-        if (!h2x_field_valid(&f[i])) {
+        kind = h2x_field_check(s, &f[i]);
+
+        if (kind == H2X_F_OTHER) {
+            /* most fields: nothing more to look at */
+            regular = 1;
+
+            if (w != i) {
+                f[w] = f[i];
+            }
+
+            w++;
+            continue;
+        }
+
+        if (kind == H2X_F_INVALID) {
             /* RFC 9113 8.2.1 */
             *reason = "client sent invalid header field";
             return H2X_ERROR;
         }
-
-        kind = h2x_field_kind(&f[i]);
 
         if (kind >= H2X_F_METHOD && kind <= H2X_F_PSEUDO_UNKNOWN) {
 
@@ -567,20 +711,21 @@ h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
 
 /* Trailers: regular fields only (RFC 9113 8.1, 8.2). */
 int
-h2x_trailers_check(h2x_header_t *f, size_t n, const char **reason)
+h2x_trailers_check(h2x_session_t *s, h2x_header_t *f, size_t n,
+    const char **reason)
 {
     size_t    i;
     unsigned  kind;
 
     for (i = 0; i < n; i++) {
 
-        if (!h2x_field_valid(&f[i])) {
+        kind = h2x_field_check(s, &f[i]);
+
+        if (kind == H2X_F_INVALID) {
             /* RFC 9113 8.2.1 */
             *reason = "client sent invalid trailer field";
             return H2X_ERROR;
         }
-
-        kind = h2x_field_kind(&f[i]);
 
         /* RFC 9113 8.1 */
         if (kind >= H2X_F_METHOD && kind <= H2X_F_PSEUDO_UNKNOWN) {
@@ -602,18 +747,29 @@ h2x_trailers_check(h2x_header_t *f, size_t n, const char **reason)
 /* Response fields from the adapter: lowercase, no pseudo-headers, no
  * connection-specific fields (RFC 9113 8.2.2). */
 int
-h2x_response_check(const h2x_header_t *h, size_t n)
+h2x_response_check(h2x_session_t *s, const h2x_header_t *h, size_t n)
 {
     size_t    i;
     unsigned  kind;
 
     for (i = 0; i < n; i++) {
 
-        if (!h2x_name_valid(h[i].name, h[i].name_len, 0)) {
-            return H2X_ERROR;
-        }
+        if (h[i].name_len >= 8 && h[i].name_len <= 32 && h[i].name[0] != ':'
+            && !(h[i].flags & H2X_HEADER_STATIC_NAME))
+        {
+            /* a valid name without a colon is a valid response name */
+            kind = h2x_name_memo(s, &h[i]);
+            if (kind == H2X_F_INVALID) {
+                return H2X_ERROR;
+            }
 
-        kind = h2x_field_kind(&h[i]);
+        } else {
+            if (!h2x_name_valid(h[i].name, h[i].name_len, 0)) {
+                return H2X_ERROR;
+            }
+
+            kind = h2x_field_kind(&h[i]);
+        }
 
         if (kind == H2X_F_CONNECTION || kind == H2X_F_TE) {
             return H2X_ERROR;
