@@ -771,13 +771,20 @@ h2x_session_free(h2x_session_t *s)
         return;
     }
 
-    /* nodes still referenced by streams or by the output */
+    /*
+     * Nodes still referenced by streams or by the output: their chunks
+     * go back to the adapter, which owns their memory.
+     */
     for (i = s->out_head; i < s->out_count; i++) {
         if (s->out[i].kind == H2X_OUT_CHUNK) {
             n = s->out[i].node;
             if (n->inflight) {
                 n->inflight = 0;
                 if (n->popped) {
+                    if (s->cb.on_chunk_release) {
+                        s->cb.on_chunk_release(s, n->stream, n->chunk.ref,
+                                               s->user);
+                    }
                     h2x_node_free(s, n);
                 }
             }
@@ -790,6 +797,9 @@ h2x_session_free(h2x_session_t *s)
                 s->hash[i] = st->hnext;
                 while ((n = st->qhead) != NULL) {
                     st->qhead = n->next;
+                    if (s->cb.on_chunk_release) {
+                        s->cb.on_chunk_release(s, st, n->chunk.ref, s->user);
+                    }
                     h2x_node_free(s, n);
                 }
                 h2x_s_free(s, st->rbuf);

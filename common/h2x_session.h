@@ -214,7 +214,9 @@ typedef struct {
 
     /*
      * A chunk queued with h2x_stream_write() was fully sent or dropped;
-     * the engine no longer refers to it.  Also the back-pressure
+     * the engine no longer refers to it.  h2x_session_free() hands back
+     * every chunk still queued this way too; from that call the adapter
+     * must not call the session.  Also the back-pressure
      * wake-up: h2x_stream_queued() has gone down.  Fires from
      * h2x_session_sent() and h2x_session_pending() (written), and from
      * resets, connection errors and h2x_stream_release() (dropped).  A

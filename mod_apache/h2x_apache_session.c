@@ -1116,7 +1116,7 @@ h2x_apache_c1_teardown(h2x_apache_conn_t *hc)
         hc->session = NULL;
     }
 
-    /* h2x_session_free() does not hand queued chunks back */
+    /* h2x_session_free() hands queued chunks back; nothing should be left */
     while (hc->engine_list) {
         ch = hc->engine_list;
         hc->engine_list = ch->enext;
