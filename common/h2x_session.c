@@ -2142,6 +2142,17 @@ h2x_on_stream_error(void *data, const h2x_frame_error_t *err)
 }
 
 
+/* The graceful GOAWAY's PING deadline starts at the first clock reading. */
+static void
+h2x_goaway_arm(h2x_session_t *s)
+{
+    if (s->goaway_step1 && !s->goaway_armed) {
+        s->goaway_armed = 1;
+        s->goaway_deadline = s->now + s->cfg.goaway_ping_timeout;
+    }
+}
+
+
 long
 h2x_session_feed(h2x_session_t *s, const uint8_t *in, size_t len,
     uint64_t now)
@@ -2154,6 +2165,7 @@ h2x_session_feed(h2x_session_t *s, const uint8_t *in, size_t len,
     }
 
     s->now = now;
+    h2x_goaway_arm(s);
 
     if (!s->clock) {
         s->clock = 1;
@@ -2203,6 +2215,7 @@ void
 h2x_session_tick(h2x_session_t *s, uint64_t now)
 {
     s->now = now;
+    h2x_goaway_arm(s);
 
     if (s->failed) {
         return;
@@ -2240,8 +2253,11 @@ h2x_session_next_timeout(h2x_session_t *s)
         t = s->settings_deadline;
     }
 
-    if (s->goaway_step1 && s->goaway_deadline < t) {
-        t = s->goaway_deadline;
+    if (s->goaway_step1) {
+        /* not armed yet: the adapter's next tick() reads the clock */
+        t = s->goaway_armed ? (s->goaway_deadline < t ? s->goaway_deadline
+                                                      : t)
+                            : 0;
     }
 
     if (s->trim_pending && s->trim_deadline < t) {
@@ -2298,9 +2314,14 @@ h2x_session_goaway(h2x_session_t *s, uint32_t code, int graceful)
         h2x_frame_write_ping(f, (const uint8_t *) H2X_GOAWAY_PING, 0);
         (void) h2x_out_frame(s, f, sizeof(f), 0);
 
+        /*
+         * The deadline counts from the next clock reading (feed or
+         * tick): s->now may be old when the connection was quiet.
+         */
         s->goaway_step1 = 1;
+        s->goaway_armed = 0;
         s->goaway_code = code;
-        s->goaway_deadline = s->now + s->cfg.goaway_ping_timeout;
+        s->goaway_deadline = UINT64_MAX;
 
         return H2X_OK;
     }

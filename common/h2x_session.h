@@ -304,7 +304,10 @@ int h2x_session_want_close(h2x_session_t *s);
 /*
  * GOAWAY.  graceful: announce shutdown (GOAWAY with 2^31-1 and a PING,
  * then, at the PING ACK or after goaway_ping_timeout, the GOAWAY with the
- * last stream announced by on_request), let open streams finish, then
+ * last stream announced by on_request; the timeout counts from the next
+ * feed() or tick(), and next_timeout() returns 0 until then, so that an
+ * adapter's timer calls tick() with a fresh clock at once), let open
+ * streams finish, then
  * want_close.  Otherwise an immediate GOAWAY with code: with NO_ERROR
  * open streams still finish; with an error code every stream is closed
  * (on_stream_close with that code) and want_close is set.
