@@ -1065,6 +1065,10 @@ h2x_headers_start(h2x_session_t *s, const h2x_frame_header_t *fh)
     {
         /* RFC 9113 5.1.2 */
         s->stats.streams_refused++;
+        h2x_s_log(s, sid, H2X_REFUSED_STREAM,
+                  s->nactive >= s->cfg.max_concurrent_streams
+                  ? "client exceeded the concurrent streams limit"
+                  : "client exceeded the requests per connection limit");
         h2x_hb_discard(s, H2X_REFUSED_STREAM);
         return 0;
     }

@@ -771,6 +771,9 @@ test_max_concurrent_streams(void **state)
     tc_expect_rst(&tc, 7, H2X_REFUSED_STREAM);
     assert_int_equal(h2x_session_stats(tc.s)->streams_refused, 1);
     assert_int_equal(h2x_session_streams(tc.s), 3);
+    assert_string_equal(tc.last_log,
+                        "client exceeded the concurrent streams limit");
+    assert_int_equal(tc.last_log_code, H2X_REFUSED_STREAM);
 
     /* a reset stream keeps its slot until released (MadeYouReset) */
     tc_rst(&tc, 1, H2X_CANCEL);
