@@ -1381,6 +1381,29 @@ h2x_on_data(void *data, const h2x_frame_header_t *fh, const uint8_t *p,
 }
 
 
+/* The request body ended (END_STREAM on DATA or trailers). */
+static int
+h2x_stream_recv_end(h2x_session_t *s, h2x_stream_t *st)
+{
+    (void) s;
+
+    /* RFC 9113 8.1.1 */
+    if (st->content_length >= 0
+        && st->data_received != (uint64_t) st->content_length)
+    {
+        return H2X_ERROR;
+    }
+
+    st->recv_end = 1;
+
+    if (st->state == H2X_ST_OPEN) {
+        st->state = H2X_ST_HALF_CLOSED_REMOTE;
+    }
+
+    return H2X_OK;
+}
+
+
 /* The DATA frame ended: padding and dropped bytes are credited now. */
 static int
 h2x_data_end(h2x_session_t *s, const h2x_frame_header_t *fh)
@@ -1403,19 +1426,10 @@ h2x_data_end(h2x_session_t *s, const h2x_frame_header_t *fh)
         return s->failed ? H2X_ERROR : 0;
     }
 
-    /* RFC 9113 8.1.1 */
-    if (st->content_length >= 0
-        && st->data_received != (uint64_t) st->content_length)
-    {
+    if (h2x_stream_recv_end(s, st) != H2X_OK) {
         return h2x_stream_error(s, st->id, H2X_PROTOCOL_ERROR,
                                 "client sent less DATA than "
                                 "content-length");
-    }
-
-    st->recv_end = 1;
-
-    if (st->state == H2X_ST_OPEN) {
-        st->state = H2X_ST_HALF_CLOSED_REMOTE;
     }
 
     st->refs++;
@@ -1643,19 +1657,10 @@ h2x_trailers_end(h2x_session_t *s, int rc)
         return h2x_stream_error(s, st->id, H2X_PROTOCOL_ERROR, reason);
     }
 
-    /* RFC 9113 8.1.1 */
-    if (st->content_length >= 0
-        && st->data_received != (uint64_t) st->content_length)
-    {
+    if (h2x_stream_recv_end(s, st) != H2X_OK) {
         return h2x_stream_error(s, st->id, H2X_PROTOCOL_ERROR,
                                 "client sent less DATA than "
                                 "content-length");
-    }
-
-    st->recv_end = 1;
-
-    if (st->state == H2X_ST_OPEN) {
-        st->state = H2X_ST_HALF_CLOSED_REMOTE;
     }
 
     st->refs++;
