@@ -126,6 +126,10 @@ h2x_frame_parse(h2x_frame_parser_t *p, const uint8_t *in, size_t len)
         return p->rc;
     }
 
+    if (len == 0) {
+        return H2X_OK;            /* "in" may be NULL */
+    }
+
     cb = p->cb;
     pos = in;
     end = in + len;

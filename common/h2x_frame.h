@@ -133,7 +133,9 @@ typedef struct {
  * the checks that need only the header; then the payload callbacks as
  * the bytes arrive; then on_frame_end when the last byte of the frame
  * (padding included) has been consumed.  Slices are never empty and are
- * pointers into the caller's input, valid during the call only.
+ * pointers into the caller's input, valid during the call only.  A frame
+ * rejected on its 9-byte header alone (length, stream id, a header block
+ * interrupted) gets no on_frame_header.
  *
  *   DATA            on_data slices, padding stripped (fh->length is the
  *                   full length, padding included, for flow control)

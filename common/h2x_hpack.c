@@ -28,9 +28,11 @@
 #if defined(__GNUC__)
 #define h2x_likely(x)    __builtin_expect(!!(x), 1)
 #define h2x_unlikely(x)  __builtin_expect(!!(x), 0)
+#define h2x_inline       inline __attribute__((always_inline))
 #else
 #define h2x_likely(x)    (x)
 #define h2x_unlikely(x)  (x)
+#define h2x_inline       inline
 #endif
 
 
@@ -67,6 +69,77 @@ h2x_pow2_at_least(uint32_t n)
 }
 
 
+/* memcpy() for the short strings of headers: no call below 32 octets,
+ * and never a byte outside [src, src + n). */
+static inline void
+h2x_copy(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    uint64_t  a, b;
+    uint32_t  c, d;
+
+    if (n >= 8) {
+        if (n > 16) {
+            if (n > 32) {
+                memcpy(dst, src, n);
+                return;
+            }
+            /* the first 16 and the last 16, overlapping */
+            memcpy(&a, src, 8);
+            memcpy(&b, src + 8, 8);
+            memcpy(dst, &a, 8);
+            memcpy(dst + 8, &b, 8);
+            memcpy(&a, src + n - 16, 8);
+            memcpy(&b, src + n - 8, 8);
+            memcpy(dst + n - 16, &a, 8);
+            memcpy(dst + n - 8, &b, 8);
+            return;
+        }
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+        memcpy(&c, src, 4);
+        memcpy(&d, src + n - 4, 4);
+        memcpy(dst, &c, 4);
+        memcpy(dst + n - 4, &d, 4);
+    } else if (n) {
+        dst[0] = src[0];
+        dst[n >> 1] = src[n >> 1];
+        dst[n - 1] = src[n - 1];
+    }
+}
+
+
+/* memcmp() == 0 for short strings, without a call below 17 octets. */
+static inline int
+h2x_equal(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    uint64_t  x, y, z, w;
+    uint32_t  c, d, e, f;
+
+    if (n >= 8) {
+        if (n > 16) {
+            return memcmp(a, b, n) == 0;
+        }
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        memcpy(&z, a + n - 8, 8);
+        memcpy(&w, b + n - 8, 8);
+        return ((x ^ y) | (z ^ w)) == 0;
+    }
+    if (n >= 4) {
+        memcpy(&c, a, 4);
+        memcpy(&d, b, 4);
+        memcpy(&e, a + n - 4, 4);
+        memcpy(&f, b + n - 4, 4);
+        return ((c ^ d) | (e ^ f)) == 0;
+    }
+    return n == 0
+           || (a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1]);
+}
+
+
 /* Copy n bytes from a ring at offset off (wrapping) to dst. */
 static inline void
 h2x_ring_read(uint8_t *dst, const uint8_t *ring, uint32_t size, uint32_t off,
@@ -76,7 +149,7 @@ h2x_ring_read(uint8_t *dst, const uint8_t *ring, uint32_t size, uint32_t off,
 
     first = size - off;
     if (h2x_likely(n <= first)) {
-        memcpy(dst, ring + off, n);
+        h2x_copy(dst, ring + off, n);
     } else {
         memcpy(dst, ring + off, first);
         memcpy(dst + first, ring, n - first);
@@ -92,7 +165,7 @@ h2x_ring_write(uint8_t *ring, uint32_t size, uint32_t off, const uint8_t *src,
 
     first = size - off;
     if (h2x_likely(n <= first)) {
-        memcpy(ring + off, src, n);
+        h2x_copy(ring + off, src, n);
     } else {
         memcpy(ring + off, src, first);
         memcpy(ring, src + first, n - first);
@@ -108,7 +181,7 @@ h2x_ring_equal(const uint8_t *ring, uint32_t size, uint32_t off,
 
     first = size - off;
     if (h2x_likely(n <= first)) {
-        return memcmp(ring + off, s, n) == 0;
+        return h2x_equal(ring + off, s, n);
     }
     return memcmp(ring + off, s, first) == 0
            && memcmp(ring, s + first, n - first) == 0;
@@ -184,6 +257,14 @@ h2x_huff_encode(uint8_t *dst, const uint8_t *s, size_t len)
 }
 
 
+/* The nb valid bits of a left-justified accumulator, the rest zero. */
+static inline uint64_t
+h2x_huff_keep(uint64_t acc, unsigned nb)
+{
+    return nb >= 64 ? acc : nb ? acc & ~(~(uint64_t) 0 >> nb) : 0;
+}
+
+
 #define H2X_HUFF_OK      0
 #define H2X_HUFF_FULL    1
 #define H2X_HUFF_BAD    -1
@@ -191,8 +272,8 @@ h2x_huff_encode(uint8_t *dst, const uint8_t *s, size_t len)
 
 /*
  * Decode the Huffman bytes [*pp, end), a piece of a string, appending the
- * symbols to out[*olen ..] while *olen < room (store != 0), or only
- * counting them (store == 0).  The bit state (*pacc, *pnb: the next bits
+ * symbols to out[*olen ..] (store != 0) or only counting them (store ==
+ * 0), while *olen < room.  The bit state (*pacc, *pnb: the next bits
  * of the string, left-justified) carries over between pieces.  Returns
  * H2X_HUFF_OK with all of the piece consumed, H2X_HUFF_FULL when out is
  * full (*pp tells how far it got; call again with more room) or
@@ -204,19 +285,76 @@ h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
 {
     const uint8_t  *p;
     uint64_t        acc;
-    uint32_t        v;
-    unsigned        nb, l, k, sym, e;
+    uint32_t        v, e;
+    unsigned        nb, l, k, sym, j;
     size_t          olen;
+    int             rc;
 
     p = *pp;
     acc = *pacc;
     nb = *pnb;
     olen = *polen;
+    rc = H2X_HUFF_OK;
 
     for ( ;; ) {
 
-        /* refill to at least 56 bits while input lasts */
-        if (end - p >= 8) {
+        /*
+         * Fast: with 8 input octets and room for 8 symbols at hand, load
+         * 56 bits or more and resolve 4 windows of 12 bits, each giving
+         * one or two symbols, without any other check.
+         */
+        while (store && end - p >= 8 && room - olen >= 8) {
+            if (nb <= 56) {
+                acc |= h2x_load_be64(p) >> nb;
+                k = (63 - nb) >> 3;
+                p += k;
+                nb += k << 3;
+            }
+            for (j = 0; j < 4; j++) {
+                e = h2x_huff_dec[acc >> (64 - H2X_HUFF_PEEK)];
+                if (h2x_unlikely(e == 0)) {
+                    goto one;
+                }
+                out[olen] = (uint8_t) e;
+                out[olen + 1] = (uint8_t) (e >> 8);
+                l = (e >> 16) & 0x1f;
+                olen += 1 + (l != (e >> 24));
+                acc <<= l;
+                nb -= l;
+            }
+        }
+
+        /*
+         * Tail: fewer than 8 octets left in this piece.  Take them all
+         * (as far as the accumulator goes) and resolve windows while
+         * both of their codes are complete; 64 bits hold at most 12
+         * symbols, so one check of the room covers them.
+         */
+        if (store && end - p < 8 && room - olen >= 16) {
+            while (nb <= 56 && p < end) {
+                acc |= (uint64_t) *p++ << (56 - nb);
+                nb += 8;
+            }
+            for ( ;; ) {
+                e = h2x_huff_dec[acc >> (64 - H2X_HUFF_PEEK)];
+                l = (e >> 16) & 0x1f;
+                if (e == 0 || l > nb) {
+                    break;
+                }
+                out[olen] = (uint8_t) e;
+                out[olen + 1] = (uint8_t) (e >> 8);
+                olen += 1 + (l != (e >> 24));
+                acc <<= l;
+                nb -= l;
+            }
+        }
+
+    one:
+
+        /* one symbol, whatever it takes: refill as far as input lasts */
+        if (nb > 56) {
+            /* void */
+        } else if (end - p >= 8) {
             acc |= h2x_load_be64(p) >> nb;
             k = (63 - nb) >> 3;
             p += k;
@@ -228,59 +366,51 @@ h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
             }
         }
 
-        /* decode while a whole code is certainly there */
-        while (nb >= 30 || (p == end && nb >= 5)) {
-            e = h2x_huff_dec[acc >> (64 - H2X_HUFF_PEEK)];
-            if (h2x_likely(e != 0)) {
-                l = e >> 8;
-                sym = e & 0xff;
-            } else {
-                v = (uint32_t) (acc >> 32);
-                for (l = H2X_HUFF_PEEK + 1;
-                     l < 30 && v >= h2x_huff_limit[l];
-                     l++)
-                { /* void */ }
-                sym = h2x_huff_sorted[(int32_t) (v >> (32 - l))
-                                      - h2x_huff_base[l]];
-            }
-
-            if (l > nb) {
-                /* p == end: the rest of the code is in a later piece */
-                goto done;
-            }
-
-            if (h2x_unlikely(sym == 256)) {
-                return H2X_HUFF_BAD;
-            }
-
-            if (store) {
-                if (h2x_unlikely(olen >= room)) {
-                    *pp = p;
-                    *pacc = nb ? acc & ~(~(uint64_t) 0 >> nb) : 0;
-                    *pnb = nb;
-                    *polen = olen;
-                    return H2X_HUFF_FULL;
-                }
-                out[olen] = (uint8_t) sym;
-            }
-            olen++;
-            acc <<= l;
-            nb -= l;
+        if (nb < 5) {
+            break;   /* p == end */
         }
 
-        if (p == end) {
+        e = h2x_huff_dec[acc >> (64 - H2X_HUFF_PEEK)];
+        if (h2x_likely(e != 0)) {
+            l = e >> 24;
+            sym = e & 0xff;
+        } else {
+            v = (uint32_t) (acc >> 32);
+            for (l = H2X_HUFF_PEEK + 1; l < 30 && v >= h2x_huff_limit[l]; l++)
+            {
+                /* void */
+            }
+            sym = h2x_huff_sorted[(int32_t) (v >> (32 - l))
+                                  - h2x_huff_base[l]];
+        }
+
+        if (l > nb) {
+            break;   /* p == end: the rest of the code comes later */
+        }
+
+        if (h2x_unlikely(sym == 256)) {
+            return H2X_HUFF_BAD;
+        }
+
+        if (h2x_unlikely(olen >= room)) {
+            rc = H2X_HUFF_FULL;
             break;
         }
+
+        if (store) {
+            out[olen] = (uint8_t) sym;
+        }
+        olen++;
+        acc <<= l;
+        nb -= l;
     }
 
-done:
-
     *pp = p;
-    *pacc = nb ? acc & ~(~(uint64_t) 0 >> nb) : 0;
+    *pacc = h2x_huff_keep(acc, nb);
     *pnb = nb;
     *polen = olen;
 
-    return H2X_HUFF_OK;
+    return rc;
 }
 
 
@@ -415,19 +545,26 @@ h2x_hpack_dec_evict(h2x_hpack_dec_t *dec, uint32_t max)
         e = &dec->ents[(dec->head - dec->count) & dec->ent_mask];
         n = e->name_len + e->value_len;
         dec->size -= n + H2X_HPACK_ENTRY_OVERHEAD;
-        dec->ring_used -= n;
+        dec->ring_used -= n + 2;
         dec->count--;
     }
 }
 
 
+/*
+ * The decoder's ring keeps each entry as name NUL value NUL, ready to be
+ * copied out in one piece (the 32 octets of overhead per entry leave
+ * room for the NULs).  When the value follows the name that way in
+ * memory already, the entry is written in one piece too.
+ */
 static void
 h2x_hpack_dec_insert(h2x_hpack_dec_t *dec, const uint8_t *name,
     size_t name_len, const uint8_t *value, size_t value_len)
 {
     h2x_hpack_dent_t  *e;
     size_t             size;
-    uint32_t           off;
+    uint32_t           off, voff;
+    uint8_t            nul;
 
     size = name_len + value_len + H2X_HPACK_ENTRY_OVERHEAD;
 
@@ -439,13 +576,21 @@ h2x_hpack_dec_insert(h2x_hpack_dec_t *dec, const uint8_t *name,
 
     h2x_hpack_dec_evict(dec, dec->max_size - (uint32_t) size);
 
-    off = h2x_ring_off(dec->ring_size, dec->ring_head, 0);
-    h2x_ring_write(dec->ring, dec->ring_size, off, name, name_len);
-    h2x_ring_write(dec->ring, dec->ring_size,
-                   h2x_ring_off(dec->ring_size, off, name_len),
-                   value, value_len);
-    dec->ring_head = h2x_ring_off(dec->ring_size, off, name_len + value_len);
-    dec->ring_used += (uint32_t) (name_len + value_len);
+    off = dec->ring_head;
+    if (value == name + name_len + 1) {
+        h2x_ring_write(dec->ring, dec->ring_size, off, name,
+                       name_len + value_len + 2);
+    } else {
+        nul = 0;
+        h2x_ring_write(dec->ring, dec->ring_size, off, name, name_len);
+        voff = h2x_ring_off(dec->ring_size, off, name_len);
+        h2x_ring_write(dec->ring, dec->ring_size, voff, &nul, 1);
+        voff = h2x_ring_off(dec->ring_size, voff, 1);
+        h2x_ring_write(dec->ring, dec->ring_size, voff, value, value_len + 1);
+    }
+    dec->ring_head = h2x_ring_off(dec->ring_size, off,
+                                  name_len + value_len + 2);
+    dec->ring_used += (uint32_t) (name_len + value_len + 2);
 
     e = &dec->ents[dec->head & dec->ent_mask];
     e->off = off;
@@ -539,7 +684,7 @@ h2x_hpack_hard(h2x_hpack_dec_t *dec, size_t more)
 
 
 /* An indexed field (RFC 7541 6.1). */
-static int
+static h2x_inline int
 h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
 {
     const h2x_hpack_static_t  *st;
@@ -606,11 +751,7 @@ h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
             return H2X_OK;
         }
         d = out->buf + out->len;
-        h2x_ring_read(d, dec->ring, dec->ring_size, e->off, nlen + vlen);
-        /* the value moves one byte up to make room for the name's NUL */
-        memmove(d + nlen + 1, d + nlen, vlen);
-        d[nlen] = '\0';
-        d[nlen + 1 + vlen] = '\0';
+        h2x_ring_read(d, dec->ring, dec->ring_size, e->off, nlen + vlen + 2);
         h->name = d;
         h->value = d + nlen + 1;
         h->flags = 0;
@@ -742,8 +883,7 @@ h2x_hpack_literal_name(h2x_hpack_dec_t *dec, uint32_t idx)
     }
 
     if (!dec->nostore) {
-        h2x_ring_read(dec->dst, dec->ring, dec->ring_size, e->off, nlen);
-        dec->dst[nlen] = '\0';
+        h2x_ring_read(dec->dst, dec->ring, dec->ring_size, e->off, nlen + 1);
         dec->dst_len = nlen + 1;
     }
 
@@ -755,7 +895,7 @@ h2x_hpack_literal_name(h2x_hpack_dec_t *dec, uint32_t idx)
  * A string length is known: check it against the limits before reading
  * the string.  value: 0 for the name, 1 for the value.
  */
-static int
+static h2x_inline int
 h2x_hpack_string_begin(h2x_hpack_dec_t *dec, int value)
 {
     size_t  len, least, need;
@@ -782,13 +922,18 @@ h2x_hpack_string_begin(h2x_hpack_dec_t *dec, int value)
 }
 
 
-/* Read string bytes [*pp, end) of the current string. */
-static int
+/*
+ * Read string bytes [*pp, end) of the current string.  Huffman output is
+ * bounded symbol by symbol: by the room where it goes (then the field
+ * spills to the scratch area or is only checked) and, whatever the
+ * fragmentation, by the hard cap on decoded bytes (then CALM).
+ */
+static h2x_inline int
 h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
     const uint8_t *end, int value)
 {
     const uint8_t  *p, *stop;
-    size_t          n, olen, room;
+    size_t          n, olen, room, nuls, used, hard_left, *len;
     int             rc;
 
     p = *pp;
@@ -797,40 +942,48 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
         n = dec->slen;
     }
     stop = p + n;
+    len = value ? &dec->value_len : &dec->name_len;
+    nuls = value ? 1 : 2;
 
     if (!dec->huff) {
-        while (!dec->nostore
-               && dec->dst_len + n + 1 + (value ? 0 : 1) > dec->dst_room)
-        {
+        /* the length was checked against the hard cap when it came */
+        while (!dec->nostore && dec->dst_len + n + nuls > dec->dst_room) {
             h2x_hpack_spill(dec);
         }
         if (!dec->nostore) {
-            {
-                memcpy(dec->dst + dec->dst_len, p, n);
-                dec->dst_len += n;
-            }
+            h2x_copy(dec->dst + dec->dst_len, p, n);
+            dec->dst_len += n;
         }
+        *len += n;
         p = stop;
-        olen = n;
 
     } else {
-        olen = 0;
         for ( ;; ) {
+            used = dec->list_size + H2X_HPACK_ENTRY_OVERHEAD + dec->name_len
+                   + dec->value_len;
+            hard_left = dec->limits.hard_list_size > used
+                        ? dec->limits.hard_list_size - used : 0;
+
             if (dec->nostore) {
+                olen = 0;
                 rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop,
-                                  NULL, &olen, 0, 0);
-                if (rc == H2X_HUFF_BAD) {
-                    return H2X_ERROR;
+                                  NULL, &olen, hard_left, 0);
+                *len += olen;
+                if (rc == H2X_HUFF_OK) {
+                    break;
                 }
-                break;
+                return rc == H2X_HUFF_BAD ? H2X_ERROR : H2X_HPACK_CALM;
             }
 
-            room = dec->dst_room - 1 - (value ? 0 : 1);
+            room = dec->dst_room - nuls;
+            if (room > dec->dst_len + hard_left) {
+                room = dec->dst_len + hard_left;
+            }
             olen = dec->dst_len;
             rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop,
                               dec->dst, &olen, room, 1);
-            olen -= dec->dst_len;
-            dec->dst_len += olen;
+            *len += olen - dec->dst_len;
+            dec->dst_len = olen;
 
             if (rc == H2X_HUFF_OK) {
                 break;
@@ -838,32 +991,17 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
             if (rc == H2X_HUFF_BAD) {
                 return H2X_ERROR;
             }
-
-            /* full: continue in the scratch area or without storing */
-            if (value) {
-                dec->value_len += olen;
-            } else {
-                dec->name_len += olen;
+            if (dec->dst_len >= dec->dst_room - nuls) {
+                /* full: continue in the scratch area or only check */
+                h2x_hpack_spill(dec);
+                continue;
             }
-            h2x_hpack_spill(dec);
-            olen = 0;
+            return H2X_HPACK_CALM;
         }
-    }
-
-    if (value) {
-        dec->value_len += olen;
-    } else {
-        dec->name_len += olen;
     }
 
     dec->slen -= (uint32_t) n;
     *pp = p;
-
-    if (dec->huff && dec->discard
-        && h2x_hpack_hard(dec, dec->name_len + dec->value_len))
-    {
-        return H2X_HPACK_CALM;
-    }
 
     if (dec->slen == 0) {
         if (dec->huff && !h2x_huff_padding_ok(dec->hbits, dec->hnbits)) {
@@ -879,7 +1017,7 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
 
 
 /* A literal is complete. */
-static int
+static h2x_inline int
 h2x_hpack_literal_end(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
 {
     h2x_header_t   *h;
@@ -942,7 +1080,7 @@ h2x_hpack_literal_end(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
  * H2X_HS_VALUE_LEN[_INT]): check it and go to the string's bytes, or
  * finish an empty string at once.
  */
-static int
+static h2x_inline int
 h2x_hpack_string_ready(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
 {
     int  value, rc;
@@ -976,7 +1114,7 @@ h2x_hpack_string_ready(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
 
 
 /* The integer of a representation is complete. */
-static int
+static h2x_inline int
 h2x_hpack_rep_int(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
 {
     int  rc;
@@ -1039,6 +1177,17 @@ h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
         switch (dec->state) {
 
         case H2X_HS_REP:
+            /* runs of indexed fields, the most common representation */
+            while ((*p & 0x80) && *p != 0xff) {
+                rc = h2x_hpack_indexed(dec, *p++ & 0x7f, out);
+                if (h2x_unlikely(rc != H2X_OK)) {
+                    return h2x_hpack_fail(dec, rc);
+                }
+                if (p == last) {
+                    goto done;
+                }
+            }
+
             b = *p++;
             dec->ishift = 0;
 
@@ -1130,6 +1279,8 @@ h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
         }
     }
 
+done:
+
     if (!end) {
         return dec->too_large ? H2X_HPACK_TOO_LARGE : H2X_AGAIN;
     }
@@ -1168,38 +1319,46 @@ static const uint8_t  h2x_hpack_enc_policy[62] = {
 };
 
 
+/*
+ * Hash for the encoder's table: the length, the first and last 16 octets
+ * and 8 in the middle, in constant time whatever the length.  Strings
+ * that differ elsewhere only collide; every candidate is compared in
+ * full anyway, and a chain is at most the table's entries long.
+ */
 static inline uint32_t
 h2x_hpack_hash(const uint8_t *p, size_t n, uint64_t seed)
 {
-    uint64_t  h, w;
+    uint64_t  w0, w1, w2, w3, w4, h;
+    uint32_t  a, b;
 
-    h = seed * 0x9e3779b97f4a7c15ull ^ n;
+    w2 = w3 = w4 = 0;
 
-    while (n >= 8) {
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-        p += 8;
-        n -= 8;
-    }
-
-    if (n) {
-        w = 0;
-        if (n >= 4) {
-            uint32_t  a, b;
-
-            memcpy(&a, p, 4);
-            memcpy(&b, p + n - 4, 4);
-            w = (uint64_t) a << 32 | b;
-        } else {
-            w = (uint64_t) p[0] << 16 | (uint64_t) p[n >> 1] << 8 | p[n - 1];
+    if (n >= 8) {
+        memcpy(&w0, p, 8);
+        memcpy(&w1, p + n - 8, 8);
+        if (n > 16) {
+            memcpy(&w2, p + 8, 8);
+            memcpy(&w3, p + n - 16, 8);
+            memcpy(&w4, p + n / 2 - 4, 8);
         }
-        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    } else if (n >= 4) {
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        w0 = a;
+        w1 = b;
+    } else {
+        w0 = n ? (uint64_t) p[0] << 16 | (uint64_t) p[n >> 1] << 8 | p[n - 1]
+               : 0;
+        w1 = 0;
     }
 
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
+    h = (seed + n) * 0x9e3779b97f4a7c15ull;
+    h ^= (w0 ^ 0xa0761d6478bd642full) * (w1 ^ 0xe7037ed1a0b428dbull);
+    h ^= (w2 ^ 0x8ebc6af09c88c6e3ull) * (w3 ^ 0x589965cc75374cc3ull);
+    h ^= (w4 ^ h) * 0x1d8e4e27c47d124full;
     h ^= h >> 32;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 29;
 
     return (uint32_t) h;
 }
@@ -1218,7 +1377,7 @@ h2x_hpack_static_find(const uint8_t *name, size_t len)
     i = h2x_hpack_static_slot[H2X_HPACK_STATIC_HASH(name, len)];
 
     if (i && h2x_hpack_static[i].name_len == len
-        && memcmp(h2x_hpack_static[i].name, name, len) == 0)
+        && h2x_equal((const uint8_t *) h2x_hpack_static[i].name, name, len))
     {
         return i;
     }
@@ -1355,7 +1514,7 @@ h2x_hpack_enc_renumber(h2x_hpack_enc_t *enc)
 static void
 h2x_hpack_enc_insert(h2x_hpack_enc_t *enc, const uint8_t *name,
     size_t name_len, const uint8_t *value, size_t value_len,
-    uint32_t hash, uint32_t name_hash, int chain_name)
+    uint32_t hash, uint32_t name_hash, unsigned sidx)
 {
     h2x_hpack_eent_t  *e;
     size_t             size;
@@ -1395,7 +1554,9 @@ h2x_hpack_enc_insert(h2x_hpack_enc_t *enc, const uint8_t *name,
     *b = id;
 
     e->name_hash = name_hash;
-    if (chain_name) {
+    e->sidx = sidx;
+    if (sidx == 0) {
+        /* names of the static table are always found there */
         b = &enc->name_buckets[name_hash & enc->bucket_mask];
         e->next_name = *b;
         *b = id;
@@ -1563,7 +1724,8 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
                 {
                     st = &h2x_hpack_static[j];
                     if (st->value_len == vlen
-                        && memcmp(st->value, f->value, vlen) == 0)
+                        && h2x_equal((const uint8_t *) st->value, f->value,
+                                     vlen))
                     {
                         break;
                     }
@@ -1575,6 +1737,13 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
                     continue;
                 }
                 hash = h2x_hpack_hash(f->value, vlen, sidx);
+
+                if (!index && !(enc->mode & H2X_HPACK_ENC_INDEX_ALL)
+                    && policy == H2X_EP_LITERAL)
+                {
+                    /* values of this name never enter our table */
+                    goto literal;
+                }
 
             } else {
                 name_hash = h2x_hpack_hash(f->name, nlen, 0x100);
@@ -1588,10 +1757,11 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
                  id = e->next)
             {
                 e = &enc->ents[id & enc->ent_mask];
-                if (e->hash == hash && e->name_len == nlen
-                    && e->value_len == vlen
-                    && h2x_ring_equal(enc->ring, enc->ring_size, e->off,
-                                      f->name, nlen)
+                if (e->hash == hash && e->value_len == vlen
+                    && e->sidx == sidx && e->name_len == nlen
+                    && (sidx
+                        || h2x_ring_equal(enc->ring, enc->ring_size, e->off,
+                                          f->name, nlen))
                     && h2x_ring_equal(enc->ring, enc->ring_size,
                                       h2x_ring_off(enc->ring_size, e->off,
                                                    nlen),
@@ -1610,6 +1780,8 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
         } else {
             hash = 0;
         }
+
+    literal:
 
         /* the name: static index, dynamic index, or literal */
         nidx = sidx;
@@ -1648,7 +1820,7 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
                 hash = 0;
             }
             h2x_hpack_enc_insert(enc, f->name, nlen, f->value, vlen, hash,
-                                 name_hash, sidx == 0);
+                                 name_hash, sidx);
         }
     }
 
@@ -1729,8 +1901,10 @@ h2x_hpack_dec_table_entry(const h2x_hpack_dec_t *dec, uint32_t i,
         return H2X_ERROR;
     }
 
-    h2x_ring_read(buf, dec->ring, dec->ring_size, e->off,
-                  (size_t) e->name_len + e->value_len);
+    h2x_ring_read(buf, dec->ring, dec->ring_size, e->off, e->name_len);
+    h2x_ring_read(buf + e->name_len, dec->ring, dec->ring_size,
+                  h2x_ring_off(dec->ring_size, e->off, e->name_len + 1),
+                  e->value_len);
     *name_len = e->name_len;
     *value_len = e->value_len;
 

@@ -276,6 +276,7 @@ typedef struct {
     uint32_t                   hash;       /* of name and value */
     uint32_t                   next_name;  /* older id, same name bucket */
     uint32_t                   next;       /* older id, same field bucket */
+    uint32_t                   sidx;       /* static index of the name */
 } h2x_hpack_eent_t;
 
 

@@ -9,8 +9,9 @@
  * Output:
  *   h2x_huff_code[257], h2x_huff_len[257]   encoder (EOS is 256)
  *   h2x_huff_dec[1 << H2X_HUFF_PEEK]        decoder: the next PEEK bits
- *       give (len << 8 | symbol) when the code has at most PEEK bits,
- *       0 when it is longer
+ *       give up to two symbols whose codes fit in them:
+ *       sym1 | sym2 << 8 | bits of both << 16 | bits of sym1 << 24,
+ *       0 when the first code is longer than PEEK bits
  *   h2x_huff_limit[31], h2x_huff_base[31],
  *   h2x_huff_sorted[257]                    canonical decoding of the
  *       longer codes: the code is the shortest len whose left-justified
@@ -35,7 +36,7 @@
 #include <string.h>
 
 
-#define PEEK  11
+#define PEEK  12
 
 
 /* RFC 7541 Appendix B: code (right-aligned) and length in bits, by symbol. */
@@ -412,7 +413,7 @@ main(void)
     unsigned   a, b, bits, slot, slots[256], fa = 0, fb = 0, fbits = 0;
     uint32_t   code, limit[31], next;
     uint64_t   kraft;
-    uint16_t   dec[1 << PEEK];
+    uint32_t   dec[1 << PEEK];
 
     /* completeness: sum of 2^-len == 1, in units of 2^-30 */
     kraft = 0;
@@ -482,16 +483,40 @@ main(void)
         limit[len] = next;
     }
 
-    /* peek table */
+    /* peek table: one or two symbols per PEEK-bit window */
     for (i = 0; i < 1 << PEEK; i++) {
-        dec[i] = 0;
+        int       s1 = -1, s2 = -1;
+        unsigned  l1 = 0, l2 = 0, rest;
+
         for (sym = 0; sym < 257; sym++) {
             if ((int) huff[sym].len <= PEEK
                 && (uint32_t) (i >> (PEEK - huff[sym].len)) == huff[sym].code)
             {
-                dec[i] = (uint16_t) (huff[sym].len << 8 | sym);
+                s1 = sym;
+                l1 = huff[sym].len;
                 break;
             }
+        }
+        dec[i] = 0;
+        if (s1 < 0) {
+            continue;
+        }
+        rest = (unsigned) i & ((1u << (PEEK - l1)) - 1);
+        for (sym = 0; sym < 256; sym++) {
+            if (huff[sym].len <= PEEK - l1
+                && rest >> (PEEK - l1 - huff[sym].len) == huff[sym].code)
+            {
+                s2 = sym;
+                l2 = huff[sym].len;
+                break;
+            }
+        }
+        if (s2 < 0) {
+            /* one symbol: sym2 is unused, both lengths are l1 */
+            dec[i] = (uint32_t) s1 | l1 << 16 | l1 << 24;
+        } else {
+            dec[i] = (uint32_t) s1 | (uint32_t) s2 << 8 | (l1 + l2) << 16
+                     | l1 << 24;
         }
     }
 
@@ -550,9 +575,9 @@ main(void)
     }
     printf("\n};\n\n");
 
-    printf("static const uint16_t  h2x_huff_dec[%d] = {", 1 << PEEK);
+    printf("static const uint32_t  h2x_huff_dec[%d] = {", 1 << PEEK);
     for (i = 0; i < 1 << PEEK; i++) {
-        printf("%s0x%04x,", i % 8 ? " " : "\n    ", dec[i]);
+        printf("%s0x%08x,", i % 6 ? " " : "\n    ", dec[i]);
     }
     printf("\n};\n\n");
 

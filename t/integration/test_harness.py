@@ -93,7 +93,15 @@ def _inner_pytest(tmp_path, body, site, **popen):
     return subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-s",
          "-rfE", str(tmp_path)], cwd=str(tmp_path), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, env=env, **popen)
+        stderr=subprocess.STDOUT, text=True, env=env,
+        preexec_fn=_default_sigint, **popen)
+
+
+def _default_sigint():
+    # A shell that runs us in the background (CI may) starts us with SIGINT
+    # ignored, which the child inherits; Python then never raises
+    # KeyboardInterrupt.  The inner pytest must see Ctrl-C as a user would.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_failure_report_has_error_log_and_servers_stop(tmp_path, h2x_site):

@@ -1610,6 +1610,7 @@ test_null_callbacks(void **state)
     in_frame(0xfa, 0, 0, "00");
 
     h2x_frame_parser_init(&p, &none, NULL, 0);
+    assert_int_equal(h2x_frame_parse(&p, NULL, 0), H2X_OK);
     rc = h2x_frame_parse(&p, in, in_len);
     assert_int_equal(rc, H2X_OK);
     assert_true(h2x_frame_parser_idle(&p));

@@ -1,0 +1,605 @@
+/*
+ * h2x_request: request and response header validation (RFC 9113 8.2,
+ * 8.3), cookie crumbs (8.2.3) and the RFC 9218 priority field.
+ */
+
+#include <string.h>
+
+#include "h2x_session_int.h"
+
+
+/* Kinds of fields the session cares about. */
+enum {
+    H2X_F_OTHER = 0,
+    H2X_F_METHOD,
+    H2X_F_SCHEME,
+    H2X_F_AUTHORITY,
+    H2X_F_PATH,
+    H2X_F_PROTOCOL,
+    H2X_F_PSEUDO_UNKNOWN,
+    H2X_F_COOKIE,
+    H2X_F_HOST,
+    H2X_F_CONTENT_LENGTH,
+    H2X_F_TE,
+    H2X_F_CONNECTION,       /* connection-specific: malformed */
+    H2X_F_PRIORITY
+};
+
+
+#define h2x_name_is(f, s)                                                    \
+    ((f)->name_len == sizeof(s) - 1                                          \
+     && memcmp((f)->name, s, sizeof(s) - 1) == 0)
+
+
+static unsigned
+h2x_field_kind(const h2x_header_t *f)
+{
+    const uint8_t  *n;
+
+    n = f->name;
+
+    if (f->name_len == 0) {
+        return H2X_F_OTHER;
+    }
+
+    if (n[0] == ':') {
+        switch (f->name_len) {
+        case 5:
+            return h2x_name_is(f, ":path") ? H2X_F_PATH
+                                           : H2X_F_PSEUDO_UNKNOWN;
+        case 7:
+            if (h2x_name_is(f, ":method")) {
+                return H2X_F_METHOD;
+            }
+            return h2x_name_is(f, ":scheme") ? H2X_F_SCHEME
+                                             : H2X_F_PSEUDO_UNKNOWN;
+        case 9:
+            return h2x_name_is(f, ":protocol") ? H2X_F_PROTOCOL
+                                               : H2X_F_PSEUDO_UNKNOWN;
+        case 10:
+            return h2x_name_is(f, ":authority") ? H2X_F_AUTHORITY
+                                                : H2X_F_PSEUDO_UNKNOWN;
+        default:
+            return H2X_F_PSEUDO_UNKNOWN;
+        }
+    }
+
+    switch (f->name_len) {
+    case 2:
+        return h2x_name_is(f, "te") ? H2X_F_TE : H2X_F_OTHER;
+    case 4:
+        return h2x_name_is(f, "host") ? H2X_F_HOST : H2X_F_OTHER;
+    case 6:
+        return h2x_name_is(f, "cookie") ? H2X_F_COOKIE : H2X_F_OTHER;
+    case 7:
+        return h2x_name_is(f, "upgrade") ? H2X_F_CONNECTION : H2X_F_OTHER;
+    case 8:
+        return h2x_name_is(f, "priority") ? H2X_F_PRIORITY : H2X_F_OTHER;
+    case 10:
+        if (h2x_name_is(f, "connection") || h2x_name_is(f, "keep-alive")) {
+            return H2X_F_CONNECTION;
+        }
+        return H2X_F_OTHER;
+    case 14:
+        return h2x_name_is(f, "content-length") ? H2X_F_CONTENT_LENGTH
+                                                : H2X_F_OTHER;
+    case 16:
+        return h2x_name_is(f, "proxy-connection") ? H2X_F_CONNECTION
+                                                  : H2X_F_OTHER;
+    case 17:
+        return h2x_name_is(f, "transfer-encoding") ? H2X_F_CONNECTION
+                                                   : H2X_F_OTHER;
+    default:
+        return H2X_F_OTHER;
+    }
+}
+
+
+/* RFC 9113 8.2.1: field names. */
+static int
+h2x_name_valid(const uint8_t *p, size_t len, int pseudo)
+{
+    size_t   i;
+    uint8_t  c;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    for (i = pseudo ? 1 : 0; i < len; i++) {
+        c = p[i];
+        if (c <= 0x20 || (c >= 'A' && c <= 'Z') || c >= 0x7f || c == ':') {
+            return 0;
+        }
+    }
+
+    return pseudo ? len > 1 : 1;
+}
+
+
+/* RFC 9113 8.2.1: field values. */
+static int
+h2x_value_valid(const uint8_t *p, size_t len)
+{
+    size_t   i;
+    uint8_t  c;
+
+    if (len == 0) {
+        return 1;
+    }
+
+    if (p[0] == ' ' || p[0] == '\t' || p[len - 1] == ' '
+        || p[len - 1] == '\t')
+    {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        c = p[i];
+        if (c <= '\r' && (c == '\0' || c == '\r' || c == '\n')) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+h2x_field_valid(const h2x_header_t *f)
+{
+    if (!(f->flags & H2X_HEADER_STATIC_NAME)
+        && !h2x_name_valid(f->name, f->name_len,
+                           f->name_len && f->name[0] == ':'))
+    {
+        return 0;
+    }
+
+    return h2x_value_valid(f->value, f->value_len);
+}
+
+
+static int
+h2x_parse_length(const uint8_t *p, size_t len, int64_t *out)
+{
+    size_t   i;
+    int64_t  v;
+
+    if (len == 0 || len > 18) {
+        return H2X_ERROR;
+    }
+
+    v = 0;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return H2X_ERROR;
+        }
+        v = v * 10 + (p[i] - '0');
+    }
+
+    *out = v;
+
+    return H2X_OK;
+}
+
+
+static int
+h2x_strcaseeq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    size_t   i;
+    uint8_t  ca, cb;
+
+    if (alen != blen) {
+        return 0;
+    }
+
+    for (i = 0; i < alen; i++) {
+        ca = a[i];
+        cb = b[i];
+        if (ca >= 'A' && ca <= 'Z') {
+            ca |= 0x20;
+        }
+        if (cb >= 'A' && cb <= 'Z') {
+            cb |= 0x20;
+        }
+        if (ca != cb) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static void
+h2x_set_str(h2x_str_t *s, const h2x_header_t *f)
+{
+    s->data = (const char *) f->value;
+    s->len = f->value_len;
+}
+
+
+/*
+ * Validates a request header list (RFC 9113 8.2, 8.3), fills req, and
+ * compacts f in place to the regular fields with cookie crumbs joined.
+ * Returns H2X_OK or H2X_ERROR (malformed: stream PROTOCOL_ERROR).
+ */
+int
+h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
+    h2x_request_t *req, const char **reason)
+{
+    size_t         i, w, cookie_at, ncookies, room, clen;
+    uint8_t       *cbuf;
+    unsigned       kind, seen, regular;
+    int64_t        cl;
+    h2x_header_t  *host;
+    static const h2x_str_t  empty = { "", 0 };
+
+    req->method = empty;
+    req->scheme = empty;
+    req->authority = empty;
+    req->path = empty;
+    req->protocol = empty;
+    req->content_length = -1;
+
+    seen = 0;
+    regular = 0;
+    host = NULL;
+    w = 0;
+    cookie_at = 0;
+    ncookies = 0;
+    clen = 0;
+    room = s->hbuf_size - s->hb_out.size;
+    cbuf = s->hbuf + s->hb_out.size;
+
+    for (i = 0; i < n; i++) {
+
+        if (!h2x_field_valid(&f[i])) {
+            /* RFC 9113 8.2.1 */
+            *reason = "client sent invalid header field";
+            return H2X_ERROR;
+        }
+
+        kind = h2x_field_kind(&f[i]);
+
+        if (kind >= H2X_F_METHOD && kind <= H2X_F_PSEUDO_UNKNOWN) {
+
+            /* RFC 9113 8.3 */
+            if (regular) {
+                *reason = "client sent pseudo-header after regular field";
+                return H2X_ERROR;
+            }
+
+            if (kind == H2X_F_PSEUDO_UNKNOWN) {
+                *reason = "client sent unknown pseudo-header";
+                return H2X_ERROR;
+            }
+
+            if (seen & (1u << kind)) {
+                *reason = "client sent duplicate pseudo-header";
+                return H2X_ERROR;
+            }
+
+            seen |= 1u << kind;
+
+            switch (kind) {
+            case H2X_F_METHOD:
+                h2x_set_str(&req->method, &f[i]);
+                break;
+            case H2X_F_SCHEME:
+                h2x_set_str(&req->scheme, &f[i]);
+                break;
+            case H2X_F_AUTHORITY:
+                h2x_set_str(&req->authority, &f[i]);
+                break;
+            case H2X_F_PATH:
+                h2x_set_str(&req->path, &f[i]);
+                break;
+            default: /* H2X_F_PROTOCOL */
+                h2x_set_str(&req->protocol, &f[i]);
+                break;
+            }
+
+            continue;
+        }
+
+        regular = 1;
+
+        switch (kind) {
+
+        case H2X_F_CONNECTION:
+            /* RFC 9113 8.2.2 */
+            *reason = "client sent connection-specific header";
+            return H2X_ERROR;
+
+        case H2X_F_TE:
+            /* RFC 9113 8.2.2 */
+            if (!(f[i].value_len == 8
+                  && memcmp(f[i].value, "trailers", 8) == 0))
+            {
+                *reason = "client sent invalid \"te\" header";
+                return H2X_ERROR;
+            }
+            break;
+
+        case H2X_F_CONTENT_LENGTH:
+            /* RFC 9110 8.6, RFC 9113 8.1.1 */
+            if (h2x_parse_length(f[i].value, f[i].value_len, &cl) != H2X_OK
+                || (req->content_length >= 0 && req->content_length != cl))
+            {
+                *reason = "client sent invalid \"content-length\" header";
+                return H2X_ERROR;
+            }
+            req->content_length = cl;
+            break;
+
+        case H2X_F_HOST:
+            if (host) {
+                *reason = "client sent duplicate \"host\" header";
+                return H2X_ERROR;
+            }
+            host = &f[i];
+            break;
+
+        case H2X_F_COOKIE:
+            /* RFC 9113 8.2.3: crumbs are joined into the first one */
+            if (ncookies++ == 0) {
+                cookie_at = w;
+                f[w++] = f[i];
+                continue;
+            }
+
+            if (ncookies == 2) {
+                if (f[cookie_at].value_len + 1 > room) {
+                    *reason = "client sent too large cookies";
+                    return H2X_ERROR;
+                }
+                memcpy(cbuf, f[cookie_at].value, f[cookie_at].value_len);
+                clen = f[cookie_at].value_len;
+            }
+
+            if (clen + 2 + f[i].value_len + 1 > room) {
+                *reason = "client sent too large cookies";
+                return H2X_ERROR;
+            }
+
+            cbuf[clen++] = ';';
+            cbuf[clen++] = ' ';
+            memcpy(cbuf + clen, f[i].value, f[i].value_len);
+            clen += f[i].value_len;
+            cbuf[clen] = '\0';
+
+            f[cookie_at].value = cbuf;
+            f[cookie_at].value_len = clen;
+
+            continue;
+
+        default:
+            break;
+        }
+
+        f[w++] = f[i];
+    }
+
+    /* RFC 9113 8.3.1, 8.5; RFC 8441 4 */
+    if (!(seen & (1u << H2X_F_METHOD))) {
+        *reason = "client sent no :method header";
+        return H2X_ERROR;
+    }
+
+    if (req->method.len == 7 && memcmp(req->method.data, "CONNECT", 7) == 0
+        && !(seen & (1u << H2X_F_PROTOCOL)))
+    {
+        if ((seen & ((1u << H2X_F_SCHEME) | (1u << H2X_F_PATH)))
+            || !(seen & (1u << H2X_F_AUTHORITY)))
+        {
+            *reason = "client sent invalid CONNECT request";
+            return H2X_ERROR;
+        }
+
+    } else {
+        if (seen & (1u << H2X_F_PROTOCOL)) {
+            if (!s->cfg.enable_connect_protocol
+                || !(req->method.len == 7
+                     && memcmp(req->method.data, "CONNECT", 7) == 0))
+            {
+                *reason = "client sent unexpected :protocol header";
+                return H2X_ERROR;
+            }
+
+            if (!(seen & (1u << H2X_F_AUTHORITY))) {
+                *reason = "client sent extended CONNECT without :authority";
+                return H2X_ERROR;
+            }
+        }
+
+        if ((seen & ((1u << H2X_F_SCHEME) | (1u << H2X_F_PATH)))
+            != ((1u << H2X_F_SCHEME) | (1u << H2X_F_PATH)))
+        {
+            *reason = "client sent no :scheme or :path header";
+            return H2X_ERROR;
+        }
+
+        if (req->path.len == 0
+            || !(req->path.data[0] == '/'
+                 || (req->path.len == 1 && req->path.data[0] == '*'
+                     && req->method.len == 7
+                     && memcmp(req->method.data, "OPTIONS", 7) == 0)))
+        {
+            *reason = "client sent invalid :path header";
+            return H2X_ERROR;
+        }
+    }
+
+    if (host) {
+        if (seen & (1u << H2X_F_AUTHORITY)) {
+            /* RFC 9113 8.3.1: they must not differ */
+            if (!h2x_strcaseeq(host->value, host->value_len,
+                               (const uint8_t *) req->authority.data,
+                               req->authority.len))
+            {
+                *reason = "client sent \"host\" differing from :authority";
+                return H2X_ERROR;
+            }
+
+        } else {
+            h2x_set_str(&req->authority, host);
+        }
+    }
+
+    req->headers = f;
+    req->nheaders = w;
+
+    return H2X_OK;
+}
+
+
+/* Trailers: regular fields only (RFC 9113 8.1, 8.2). */
+int
+h2x_trailers_check(h2x_header_t *f, size_t n, const char **reason)
+{
+    size_t    i;
+    unsigned  kind;
+
+    for (i = 0; i < n; i++) {
+
+        if (!h2x_field_valid(&f[i])) {
+            /* RFC 9113 8.2.1 */
+            *reason = "client sent invalid trailer field";
+            return H2X_ERROR;
+        }
+
+        kind = h2x_field_kind(&f[i]);
+
+        /* RFC 9113 8.1 */
+        if (kind >= H2X_F_METHOD && kind <= H2X_F_PSEUDO_UNKNOWN) {
+            *reason = "client sent pseudo-header in trailers";
+            return H2X_ERROR;
+        }
+
+        /* RFC 9113 8.2.2 */
+        if (kind == H2X_F_CONNECTION || kind == H2X_F_TE) {
+            *reason = "client sent connection-specific trailer";
+            return H2X_ERROR;
+        }
+    }
+
+    return H2X_OK;
+}
+
+
+/* Response fields from the adapter: lowercase, no pseudo-headers, no
+ * connection-specific fields (RFC 9113 8.2.2). */
+int
+h2x_response_check(const h2x_header_t *h, size_t n)
+{
+    size_t    i;
+    unsigned  kind;
+
+    for (i = 0; i < n; i++) {
+
+        if (!h2x_name_valid(h[i].name, h[i].name_len, 0)) {
+            return H2X_ERROR;
+        }
+
+        kind = h2x_field_kind(&h[i]);
+
+        if (kind == H2X_F_CONNECTION || kind == H2X_F_TE) {
+            return H2X_ERROR;
+        }
+    }
+
+    return H2X_OK;
+}
+
+
+/*
+ * RFC 9218 4, 5: the Priority field value, an sf-dictionary with "u"
+ * (integer 0..7) and "i" (boolean).  Unknown members and parameters are
+ * ignored; a value that does not parse leaves the defaults.
+ */
+int
+h2x_priority_parse(const uint8_t *p, size_t len, uint8_t *urgency,
+    uint8_t *incremental)
+{
+    uint8_t        key, u, inc;
+    const uint8_t *end;
+
+    end = p + len;
+    u = *urgency;
+    inc = *incremental;
+
+    while (p < end) {
+
+        while (p < end && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if (p == end) {
+            break;
+        }
+
+        key = *p;
+
+        if (!(key >= 'a' && key <= 'z') && key != '*') {
+            return H2X_ERROR;
+        }
+
+        /* the key: lcalpha / "*" then lcalpha / DIGIT / "_-.*" */
+        p++;
+        while (p < end && ((*p >= 'a' && *p <= 'z') || (*p >= '0'
+                           && *p <= '9') || *p == '_' || *p == '-'
+                           || *p == '.' || *p == '*'))
+        {
+            key = 0;   /* multi-character key: not ours */
+            p++;
+        }
+
+        if (p < end && *p == '=') {
+            p++;
+
+            if (p < end && *p == '?' && p + 1 < end
+                && (p[1] == '0' || p[1] == '1'))
+            {
+                if (key == 'i') {
+                    inc = (uint8_t) (p[1] - '0');
+                }
+                p += 2;
+
+            } else if (p < end && *p >= '0' && *p <= '9') {
+                if (key == 'u' && (p + 1 == end || p[1] < '0' || p[1] > '9')
+                    && *p <= '7')
+                {
+                    u = (uint8_t) (*p - '0');
+                }
+                while (p < end && *p >= '0' && *p <= '9') {
+                    p++;
+                }
+
+            } else {
+                /* tokens, strings: skip to the next member */
+                while (p < end && *p != ',' && *p != ';') {
+                    p++;
+                }
+            }
+
+        } else if (key == 'i') {
+            inc = 1;
+        }
+
+        /* parameters are ignored */
+        while (p < end && *p != ',') {
+            p++;
+        }
+
+        if (p < end) {
+            p++;
+        }
+    }
+
+    *urgency = u;
+    *incremental = inc;
+
+    return H2X_OK;
+}

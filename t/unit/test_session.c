@@ -1,0 +1,1563 @@
+/*
+ * Unit tests of the session: handshake, stream states, flow control,
+ * SETTINGS/PING/GOAWAY, output framing and scheduling.  Each test feeds
+ * client frames and checks the exact frames the server wrote.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "session_util.h"
+
+
+static uint8_t  body[1 << 20];
+
+
+static void
+fill_body(void)
+{
+    size_t  i;
+
+    for (i = 0; i < sizeof(body); i++) {
+        body[i] = (uint8_t) (i * 7 + (i >> 8));
+    }
+}
+
+
+static uint32_t
+setting(tframe_t *f, uint16_t id)
+{
+    uint32_t  i;
+
+    for (i = 0; i < f->nsettings; i++) {
+        if (f->settings[i].id == id) {
+            return f->settings[i].value;
+        }
+    }
+
+    return 0xffffffff;
+}
+
+
+static void
+test_handshake(void **state)
+{
+    tc_t       tc;
+    tframe_t  *f;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+
+    /* the server preface goes out before the client says anything */
+    assert_int_equal(tc_drain(&tc), 2);
+    f = &tc.frames[0];
+    assert_int_equal(f->type, H2X_FRAME_SETTINGS);
+    assert_int_equal(f->flags, 0);
+    assert_int_equal(setting(f, H2X_SETTINGS_MAX_CONCURRENT_STREAMS), 128);
+    assert_int_equal(setting(f, H2X_SETTINGS_ENABLE_PUSH), 0);
+    assert_int_equal(setting(f, H2X_SETTINGS_INITIAL_WINDOW_SIZE), 65536);
+    assert_int_equal(setting(f, H2X_SETTINGS_MAX_HEADER_LIST_SIZE), 32768);
+    assert_int_equal(setting(f, H2X_SETTINGS_NO_RFC7540_PRIORITIES), 1);
+    assert_int_equal(setting(f, H2X_SETTINGS_ENABLE_CONNECT_PROTOCOL),
+                     0xffffffff);
+    f = &tc.frames[1];
+    assert_int_equal(f->type, H2X_FRAME_WINDOW_UPDATE);
+    assert_int_equal(f->sid, 0);
+    assert_int_equal(f->inc, 1024 * 1024 - 65535);
+
+    tc_preface(&tc, NULL, 0);
+    assert_int_equal(tc_flush(&tc),
+                     H2X_PREFACE_SIZE + H2X_FRAME_SETTINGS_SIZE(0));
+    assert_int_equal(tc_drain(&tc), 1);
+    assert_int_equal(tc.frames[2].type, H2X_FRAME_SETTINGS);
+    assert_int_equal(tc.frames[2].flags, H2X_FLAG_ACK);
+
+    assert_int_equal(h2x_session_want_read(tc.s), 1);
+    assert_int_equal(h2x_session_want_close(tc.s), 0);
+    assert_int_equal(h2x_session_next_timeout(tc.s), 1000 + 10000);
+
+    tc_settings_ack(&tc);
+    tc_run(&tc);
+    assert_int_equal(h2x_session_next_timeout(tc.s), UINT64_MAX);
+
+    tc_done(&tc);
+}
+
+
+static void
+test_bad_preface(void **state)
+{
+    tc_t  tc;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc_raw(&tc, "GET / HTTP/1.1\r\n\r\n", 18);
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 0, H2X_PROTOCOL_ERROR);
+    assert_int_equal(h2x_session_want_close(tc.s), 1);
+    assert_int_equal(h2x_session_want_read(tc.s), 0);
+    tc_done(&tc);
+
+    /* RFC 9113 3.4: SETTINGS first */
+    tc_init(&tc, NULL);
+    tc_raw(&tc, H2X_PREFACE, H2X_PREFACE_SIZE);
+    tc_ping(&tc, "12345678", 0);
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 0, H2X_PROTOCOL_ERROR);
+    assert_null(tc_find(&tc, H2X_FRAME_PING, 0));
+    tc_done(&tc);
+}
+
+
+static void
+test_simple_get(void **state)
+{
+    tc_t       tc;
+    treq_t    *r;
+    tframe_t  *f;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc.auto_respond = 1;
+    tc.resp_body = body;
+    tc.resp_body_len = 100;
+    tc_handshake(&tc);
+
+    tc_headers(&tc, 1, 1, ":method", "GET", ":scheme", "https",
+               ":authority", "example.com", ":path", "/index.html",
+               "user-agent", "test", "accept", "*/*");
+    tc_run(&tc);
+
+    assert_int_equal(tc.nreq, 1);
+    r = &tc.req[0];
+    assert_string_equal(r->method, "GET");
+    assert_string_equal(r->path, "/index.html");
+    assert_string_equal(r->authority, "example.com");
+    assert_string_equal(r->scheme, "https");
+    assert_string_equal(r->fields, "user-agent: test\naccept: */*\n");
+    assert_int_equal(r->end_stream, 1);
+    assert_int_equal(r->content_length, -1);
+
+    assert_int_equal(tc.nframes, 2);
+    f = &tc.frames[0];
+    assert_int_equal(f->type, H2X_FRAME_HEADERS);
+    assert_int_equal(f->sid, 1);
+    assert_int_equal(f->flags, H2X_FLAG_END_HEADERS);
+    assert_string_equal(f->status, "200");
+    f = &tc.frames[1];
+    assert_int_equal(f->type, H2X_FRAME_DATA);
+    assert_int_equal(f->sid, 1);
+    assert_int_equal(f->len, 100);
+    assert_int_equal(f->flags, H2X_FLAG_END_STREAM);
+    assert_int_equal(tc.body_len[0], 100);
+    assert_memory_equal(tc.body[0], body, 100);
+
+    /* closed after the END_STREAM was written, chunk handed back */
+    assert_int_equal(r->closed, 1);
+    assert_int_equal(r->close_code, H2X_NO_ERROR);
+    assert_int_equal(tc.releases, 1);
+    assert_ptr_equal(tc.last_ref, r);
+    assert_int_equal(h2x_session_streams(tc.s), 0);
+    assert_int_equal(h2x_session_stats(tc.s)->streams, 1);
+
+    tc_done(&tc);
+}
+
+
+static void
+test_post_body_and_window_updates(void **state)
+{
+    tc_t       tc;
+    treq_t    *r;
+    size_t     i;
+    tframe_t  *f;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+
+    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/up", "content-length", "60000");
+    for (i = 0; i < 4; i++) {
+        tc_data(&tc, 1, body, 15000, i == 3);
+    }
+    tc_run(&tc);
+
+    r = tc_req(&tc, 1);
+    assert_non_null(r);
+    assert_int_equal(r->content_length, 60000);
+    assert_int_equal(r->body_len, 60000);
+    assert_int_equal(r->body_end, 1);
+    assert_int_equal(r->end_stream, 0);
+
+    /*
+     * Batched: one stream WINDOW_UPDATE when half of 65536 was consumed
+     * (after 45000 bytes), none after END_STREAM; the connection's
+     * threshold (512 KiB) is not reached.
+     */
+    assert_int_equal(tc_count(&tc, H2X_FRAME_WINDOW_UPDATE), 1);
+    f = tc_find(&tc, H2X_FRAME_WINDOW_UPDATE, 1);
+    assert_non_null(f);
+    assert_int_equal(f->inc, 45000);
+
+    h2x_stream_submit_response(tc.s, r->st, 204, NULL, 0, 1);
+    tc_drain(&tc);
+    assert_int_equal(r->closed, 1);
+    assert_int_equal(r->close_code, H2X_NO_ERROR);
+
+    tc_done(&tc);
+}
+
+
+static void
+test_connection_window_update(void **state)
+{
+    tc_t       tc;
+    size_t     i;
+    uint32_t   sid;
+    tframe_t  *f;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+
+    /* 10 streams x 60000 bytes: the connection credit goes at 512 KiB */
+    for (i = 0; i < 10; i++) {
+        sid = 1 + 2 * (uint32_t) i;
+        tc_headers(&tc, sid, 0, ":method", "POST", ":scheme", "https",
+                   ":authority", "a", ":path", "/");
+        tc_data(&tc, sid, body, 15000, 0);
+        tc_data(&tc, sid, body, 15000, 0);
+        tc_data(&tc, sid, body, 15000, 0);
+        tc_data(&tc, sid, body, 15000, 1);
+    }
+    tc_run(&tc);
+
+    f = tc_find(&tc, H2X_FRAME_WINDOW_UPDATE, 0);
+    assert_non_null(f);
+    assert_int_equal(f->inc, 525000);   /* first multiple of 15000 >= 2^19 */
+    assert_int_equal(tc_count(&tc, H2X_FRAME_WINDOW_UPDATE), 11);
+
+    tc_done(&tc);
+}
+
+
+static void
+test_content_length_mismatch(void **state)
+{
+    tc_t     tc;
+    treq_t  *r;
+
+    (void) state;
+
+    /* more DATA than announced */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/", "content-length", "10");
+    tc_data(&tc, 1, body, 11, 0);
+    tc_data(&tc, 1, body, 5, 1);
+    tc_run(&tc);
+    tc_expect_rst(&tc, 1, H2X_PROTOCOL_ERROR);
+    assert_int_equal(tc_count(&tc, H2X_FRAME_RST_STREAM), 1);
+    r = tc_req(&tc, 1);
+    assert_int_equal(r->closed, 1);
+    assert_int_equal(r->close_code, H2X_PROTOCOL_ERROR);
+    assert_int_equal(r->body_len, 0);
+    assert_int_equal(h2x_session_want_read(tc.s), 1);
+    tc_done(&tc);
+
+    /* END_STREAM short of it */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/", "content-length", "10");
+    tc_data(&tc, 1, body, 9, 1);
+    tc_run(&tc);
+    tc_expect_rst(&tc, 1, H2X_PROTOCOL_ERROR);
+    assert_int_equal(tc_req(&tc, 1)->body_end, 0);
+    tc_done(&tc);
+
+    /* END_STREAM on HEADERS with a positive content-length */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_headers(&tc, 1, 1, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/", "content-length", "10");
+    tc_run(&tc);
+    tc_expect_rst(&tc, 1, H2X_PROTOCOL_ERROR);
+    assert_int_equal(tc.nreq, 0);
+    tc_done(&tc);
+}
+
+
+static void
+test_request_trailers(void **state)
+{
+    tc_t     tc;
+    treq_t  *r;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/");
+    tc_data(&tc, 1, "hello", 5, 0);
+    tc_headers(&tc, 1, 1, "x-checksum", "abc");
+    tc_run(&tc);
+
+    r = tc_req(&tc, 1);
+    assert_int_equal(r->body_len, 5);
+    assert_int_equal(r->trailers, 1);
+    assert_int_equal(r->body_end, 1);
+    assert_non_null(strstr(tc.trace, "trailers 1 1 x-checksum"));
+    assert_int_equal(tc_count(&tc, H2X_FRAME_RST_STREAM), 0);
+    tc_done(&tc);
+
+    /* trailers without END_STREAM: malformed (RFC 9113 8.1) */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/");
+    tc_headers(&tc, 1, 0, "x-checksum", "abc");
+    tc_run(&tc);
+    tc_expect_rst(&tc, 1, H2X_PROTOCOL_ERROR);
+    assert_int_equal(tc_req(&tc, 1)->trailers, 0);
+    tc_done(&tc);
+
+    /* pseudo-header in trailers */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/");
+    tc_headers(&tc, 1, 1, ":path", "/x");
+    tc_run(&tc);
+    tc_expect_rst(&tc, 1, H2X_PROTOCOL_ERROR);
+    tc_done(&tc);
+}
+
+
+static void
+test_response_trailers_and_interim(void **state)
+{
+    tc_t          tc;
+    treq_t       *r;
+    h2x_chunk_t   c;
+    h2x_header_t  h[2];
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/", "expect", "100-continue");
+    tc_run(&tc);
+    r = tc_req(&tc, 1);
+
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 100, NULL, 0,
+                                                0),
+                     H2X_OK);
+    h[0].name = (const uint8_t *) "link";
+    h[0].name_len = 4;
+    h[0].value = (const uint8_t *) "</s.css>; rel=preload";
+    h[0].value_len = 21;
+    h[0].flags = 0;
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 103, h, 1, 0),
+                     H2X_OK);
+    /* an interim response cannot end the stream; 101 does not exist */
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 100, NULL, 0,
+                                                1),
+                     H2X_ERROR);
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 101, NULL, 0,
+                                                0),
+                     H2X_ERROR);
+    tc_drain(&tc);
+    assert_int_equal(tc.nframes, 2);
+    assert_string_equal(tc.frames[0].status, "100");
+    assert_string_equal(tc.frames[1].status, "103");
+    assert_string_equal(tc.frames[1].fields, "link: </s.css>; rel=preload\n");
+    assert_int_equal(tc.frames[1].flags, H2X_FLAG_END_HEADERS);
+
+    tc_data(&tc, 1, "abc", 3, 1);
+    tc_run(&tc);
+
+    h[0].name = (const uint8_t *) "content-type";
+    h[0].name_len = 12;
+    h[0].value = (const uint8_t *) "text/plain";
+    h[0].value_len = 10;
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, h, 1, 0),
+                     H2X_OK);
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, h, 1, 0),
+                     H2X_ERROR);
+
+    c.ref = &c;
+    c.data = body;
+    c.offset = 0;
+    c.len = 10;
+    assert_int_equal(h2x_stream_write(tc.s, r->st, &c, 0), H2X_OK);
+
+    h[0].name = (const uint8_t *) "grpc-status";
+    h[0].name_len = 11;
+    h[0].value = (const uint8_t *) "0";
+    h[0].value_len = 1;
+    assert_int_equal(h2x_stream_submit_trailers(tc.s, r->st, h, 1), H2X_OK);
+    assert_int_equal(h2x_stream_write(tc.s, r->st, &c, 0), H2X_ERROR);
+
+    tc.nframes = 0;
+    tc_drain(&tc);
+    assert_int_equal(tc.nframes, 3);
+    assert_int_equal(tc.frames[0].type, H2X_FRAME_HEADERS);
+    assert_string_equal(tc.frames[0].status, "200");
+    assert_string_equal(tc.frames[0].fields, "content-type: text/plain\n");
+    assert_int_equal(tc.frames[1].type, H2X_FRAME_DATA);
+    assert_int_equal(tc.frames[1].flags, 0);
+    assert_int_equal(tc.frames[1].len, 10);
+    assert_int_equal(tc.frames[2].type, H2X_FRAME_HEADERS);
+    assert_int_equal(tc.frames[2].flags,
+                     H2X_FLAG_END_HEADERS | H2X_FLAG_END_STREAM);
+    assert_string_equal(tc.frames[2].status, "");
+    assert_string_equal(tc.frames[2].fields, "grpc-status: 0\n");
+    assert_int_equal(r->closed, 1);
+    assert_int_equal(r->close_code, H2X_NO_ERROR);
+    assert_int_equal(tc.releases, 1);
+
+    tc_done(&tc);
+}
+
+
+static void
+test_response_header_checks(void **state)
+{
+    tc_t          tc;
+    treq_t       *r;
+    h2x_header_t  h;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 1, "/");
+    tc_run(&tc);
+    r = tc_req(&tc, 1);
+
+    h.flags = 0;
+    h.value = (const uint8_t *) "x";
+    h.value_len = 1;
+
+    h.name = (const uint8_t *) ":status";
+    h.name_len = 7;
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, &h, 1, 1),
+                     H2X_ERROR);
+    h.name = (const uint8_t *) "Content-Type";
+    h.name_len = 12;
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, &h, 1, 1),
+                     H2X_ERROR);
+    h.name = (const uint8_t *) "connection";
+    h.name_len = 10;
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, &h, 1, 1),
+                     H2X_ERROR);
+    h.name = (const uint8_t *) "transfer-encoding";
+    h.name_len = 17;
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, &h, 1, 1),
+                     H2X_ERROR);
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 99, NULL, 0, 1),
+                     H2X_ERROR);
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 600, NULL, 0, 1),
+                     H2X_ERROR);
+    tc_drain(&tc);
+    assert_int_equal(tc.nframes, 0);
+
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 404, NULL, 0, 1),
+                     H2X_OK);
+    tc_drain(&tc);
+    assert_string_equal(tc.frames[0].status, "404");
+    assert_int_equal(tc.frames[0].flags,
+                     H2X_FLAG_END_HEADERS | H2X_FLAG_END_STREAM);
+
+    tc_done(&tc);
+}
+
+
+static void
+test_stream_id_rules(void **state)
+{
+    tc_t  tc;
+
+    (void) state;
+
+    /* even id */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_get(&tc, 2, 1, "/");
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 0, H2X_PROTOCOL_ERROR);
+    assert_int_equal(tc.nreq, 0);
+    tc_done(&tc);
+
+    /* decreasing id */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_get(&tc, 5, 1, "/");
+    tc_get(&tc, 3, 1, "/");
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 5, H2X_PROTOCOL_ERROR);
+    assert_int_equal(tc.nreq, 1);
+    /* the stream was closed with the connection */
+    assert_int_equal(tc.req[0].closed, 1);
+    assert_int_equal(tc.req[0].close_code, H2X_PROTOCOL_ERROR);
+    tc_done(&tc);
+
+    /* HEADERS on a stream closed normally: STREAM_CLOSED */
+    tc_init(&tc, NULL);
+    tc.auto_respond = 1;
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 1, "/");
+    tc_run(&tc);
+    assert_int_equal(tc.req[0].closed, 1);
+    tc_get(&tc, 1, 1, "/");
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 1, H2X_STREAM_CLOSED);
+    tc_done(&tc);
+}
+
+
+static void
+test_idle_stream_frames(void **state)
+{
+    tc_t  tc;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_data(&tc, 1, "x", 1, 0);
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 0, H2X_PROTOCOL_ERROR);
+    tc_done(&tc);
+
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_wu(&tc, 3, 100);
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 0, H2X_PROTOCOL_ERROR);
+    tc_done(&tc);
+
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_rst(&tc, 3, H2X_CANCEL);
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 0, H2X_PROTOCOL_ERROR);
+    tc_done(&tc);
+
+    /* PRIORITY on an idle stream is fine */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_frame(&tc, H2X_FRAME_PRIORITY, 0, 7, "\0\0\0\1\20", 5);
+    assert_true(tc_run(&tc) > 0);
+    assert_int_equal(tc.nframes, 0);
+    tc_get(&tc, 1, 1, "/");
+    assert_true(tc_run(&tc) > 0);
+    assert_int_equal(tc.nreq, 1);
+    tc_done(&tc);
+}
+
+
+static void
+test_closed_stream_frames(void **state)
+{
+    tc_t     tc;
+    treq_t  *r;
+
+    (void) state;
+
+    /* DATA after our RST_STREAM: ignored, but counted for the window */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/");
+    tc_run(&tc);
+    r = tc_req(&tc, 1);
+    assert_int_equal(h2x_stream_reset(tc.s, r->st, H2X_CANCEL), H2X_OK);
+    assert_int_equal(r->closed, 1);
+    assert_int_equal(r->close_code, H2X_CANCEL);
+    tc_drain(&tc);
+    tc_expect_rst(&tc, 1, H2X_CANCEL);
+    tc.nframes = 0;
+    tc_data(&tc, 1, body, 1000, 0);
+    tc_data(&tc, 1, body, 1000, 1);
+    assert_true(tc_run(&tc) > 0);
+    assert_int_equal(tc.nframes, 0);
+    assert_int_equal(r->body_len, 0);
+    /* WINDOW_UPDATE and RST_STREAM after close are fine */
+    tc_wu(&tc, 1, 100);
+    tc_rst(&tc, 1, H2X_CANCEL);
+    assert_true(tc_run(&tc) > 0);
+    assert_int_equal(tc.nframes, 0);
+    tc_done(&tc);
+
+    /* DATA after the peer's RST_STREAM: STREAM_CLOSED */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/");
+    tc_rst(&tc, 1, H2X_CANCEL);
+    tc_run(&tc);
+    r = tc_req(&tc, 1);
+    assert_int_equal(r->closed, 1);
+    assert_int_equal(r->close_code, H2X_CANCEL);
+    tc_data(&tc, 1, body, 10, 0);
+    assert_true(tc_run(&tc) > 0);
+    tc_expect_rst(&tc, 1, H2X_STREAM_CLOSED);
+    tc_done(&tc);
+
+    /* DATA after END_STREAM (half-closed remote): STREAM_CLOSED */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 1, "/");
+    tc_data(&tc, 1, body, 10, 0);
+    assert_true(tc_run(&tc) > 0);
+    tc_expect_rst(&tc, 1, H2X_STREAM_CLOSED);
+    assert_int_equal(tc.req[0].close_code, H2X_STREAM_CLOSED);
+    tc_done(&tc);
+
+    /* DATA on a stream closed normally: connection STREAM_CLOSED */
+    tc_init(&tc, NULL);
+    tc.auto_respond = 1;
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 1, "/");
+    tc_run(&tc);
+    tc_data(&tc, 1, body, 10, 0);
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 1, H2X_STREAM_CLOSED);
+    tc_done(&tc);
+}
+
+
+static void
+test_continuation_rules(void **state)
+{
+    tc_t         tc;
+    const char  *kv[] = { ":method", "GET", ":scheme", "https",
+                          ":authority", "example.com", ":path",
+                          "/a/long/path/to/split/into/frames", NULL };
+    uint8_t     *p;
+
+    (void) state;
+
+    /* a block in 5-byte fragments */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_headers_v(&tc, 1, 1, 5, kv);
+    assert_true(tc_run(&tc) > 0);
+    assert_int_equal(tc.nreq, 1);
+    assert_string_equal(tc.req[0].path, "/a/long/path/to/split/into/frames");
+    tc_done(&tc);
+
+    /* anything else inside a block */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    p = tc.in;
+    tc_headers_v(&tc, 1, 1, 5, kv);
+    tc.inlen = (p - tc.in) + 9 + 5;   /* HEADERS only */
+    tc_ping(&tc, "12345678", 0);
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 0, H2X_PROTOCOL_ERROR);
+    tc_done(&tc);
+
+    /* CONTINUATION of another stream */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_headers_v(&tc, 1, 1, 5, kv);
+    tc.in[9 + 5 + 8] = 3;   /* first CONTINUATION's stream id: 3 */
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 0, H2X_PROTOCOL_ERROR);
+    tc_done(&tc);
+
+    /* a client PUSH_PROMISE */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 0, "/");
+    tc_frame(&tc, H2X_FRAME_PUSH_PROMISE, H2X_FLAG_END_HEADERS, 1,
+             "\0\0\0\2\x82", 5);
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 1, H2X_PROTOCOL_ERROR);
+    tc_done(&tc);
+}
+
+
+static void
+test_priority_self_dependency(void **state)
+{
+    tc_t     tc;
+    uint8_t  pri[5] = { 0, 0, 0, 1, 16 };
+    uint8_t  blk[256];
+    size_t   len;
+    h2x_header_t  h[4];
+
+    (void) state;
+
+    /* PRIORITY on an open stream depending on itself */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/");
+    tc_frame(&tc, H2X_FRAME_PRIORITY, 0, 1, pri, 5);
+    assert_true(tc_run(&tc) > 0);
+    tc_expect_rst(&tc, 1, H2X_PROTOCOL_ERROR);
+    assert_int_equal(tc.req[0].close_code, H2X_PROTOCOL_ERROR);
+    tc_done(&tc);
+
+    /* HEADERS depending on itself: reset, never announced, HPACK kept */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    h[0].name = (const uint8_t *) ":method"; h[0].name_len = 7;
+    h[0].value = (const uint8_t *) "GET"; h[0].value_len = 3;
+    h[1].name = (const uint8_t *) ":scheme"; h[1].name_len = 7;
+    h[1].value = (const uint8_t *) "https"; h[1].value_len = 5;
+    h[2].name = (const uint8_t *) ":path"; h[2].name_len = 5;
+    h[2].value = (const uint8_t *) "/"; h[2].value_len = 1;
+    h[3].name = (const uint8_t *) "x-indexed"; h[3].name_len = 9;
+    h[3].value = (const uint8_t *) "yes"; h[3].value_len = 3;
+    h[0].flags = h[1].flags = h[2].flags = 0;
+    h[3].flags = H2X_HEADER_INDEX;
+    assert_int_equal(h2x_hpack_encode(&tc.enc, h, 4, blk, sizeof(blk), &len),
+                     H2X_OK);
+    h2x_frame_write_headers(tc_room(&tc, 14 + len), 1, (uint32_t) len,
+                            H2X_FLAG_END_HEADERS | H2X_FLAG_END_STREAM,
+                            &(h2x_priority_t) { 1, 16, 0 });
+    memcpy(tc.in + tc.inlen + 14, blk, len);
+    tc.inlen += 14 + len;
+    /* the next request refers to the dynamic entry */
+    tc_headers(&tc, 3, 1, ":method", "GET", ":scheme", "https", ":path", "/",
+               "x-indexed", "yes");
+    assert_true(tc_run(&tc) > 0);
+    tc_expect_rst(&tc, 1, H2X_PROTOCOL_ERROR);
+    assert_int_equal(tc.nreq, 1);
+    assert_int_equal(tc.req[0].sid, 3);
+    assert_string_equal(tc.req[0].fields, "x-indexed: yes\n");
+    tc_done(&tc);
+}
+
+
+static void
+test_max_concurrent_streams(void **state)
+{
+    tc_t          tc;
+    h2x_config_t  cfg;
+    uint32_t      i;
+
+    (void) state;
+
+    h2x_config_init(&cfg);
+    cfg.max_concurrent_streams = 3;
+
+    tc_init(&tc, &cfg);
+    tc.auto_release = 0;
+    tc_handshake(&tc);
+
+    for (i = 0; i < 4; i++) {
+        tc_get(&tc, 1 + 2 * i, 1, "/");
+    }
+    tc_run(&tc);
+    assert_int_equal(tc.nreq, 3);
+    tc_expect_rst(&tc, 7, H2X_REFUSED_STREAM);
+    assert_int_equal(h2x_session_stats(tc.s)->streams_refused, 1);
+    assert_int_equal(h2x_session_streams(tc.s), 3);
+
+    /* a reset stream keeps its slot until released (MadeYouReset) */
+    tc_rst(&tc, 1, H2X_CANCEL);
+    tc_get(&tc, 9, 1, "/");
+    tc_run(&tc);
+    assert_int_equal(tc.nreq, 3);
+    tc_expect_rst(&tc, 9, H2X_REFUSED_STREAM);
+
+    h2x_stream_release(tc.s, tc.req[0].st);
+    assert_int_equal(h2x_session_streams(tc.s), 2);
+    tc_get(&tc, 11, 1, "/");
+    tc_run(&tc);
+    assert_int_equal(tc.nreq, 4);
+    assert_int_equal(tc.req[3].sid, 11);
+
+    for (i = 1; i < 4; i++) {
+        h2x_stream_release(tc.s, tc.req[i].st);
+    }
+    tc_drain(&tc);
+    /* released before the response: reset INTERNAL_ERROR */
+    tc_expect_rst(&tc, 11, H2X_INTERNAL_ERROR);
+    assert_int_equal(h2x_session_streams(tc.s), 0);
+
+    tc_done(&tc);
+}
+
+
+static void
+test_ping(void **state)
+{
+    tc_t       tc;
+    tframe_t  *f;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_ping(&tc, "abcdefgh", 0);
+    tc_ping(&tc, "ACKACKAC", 1);   /* an ACK nobody asked for: ignored */
+    tc_run(&tc);
+    assert_int_equal(tc.nframes, 1);
+    f = &tc.frames[0];
+    assert_int_equal(f->type, H2X_FRAME_PING);
+    assert_int_equal(f->flags, H2X_FLAG_ACK);
+    assert_memory_equal(f->opaque, "abcdefgh", 8);
+    tc_done(&tc);
+}
+
+
+static void
+test_settings_timeout(void **state)
+{
+    tc_t  tc;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc_preface(&tc, NULL, 0);
+    tc_run(&tc);
+    assert_int_equal(h2x_session_next_timeout(tc.s), 11000);
+    h2x_session_tick(tc.s, 10999);
+    tc_drain(&tc);
+    assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+    h2x_session_tick(tc.s, 11000);
+    tc_drain(&tc);
+    tc_expect_goaway(&tc, 0, H2X_SETTINGS_TIMEOUT);
+    assert_int_equal(h2x_session_want_close(tc.s), 1);
+    tc_done(&tc);
+}
+
+
+static void
+test_settings_apply(void **state)
+{
+    tc_t           tc;
+    treq_t        *r;
+    h2x_chunk_t    c;
+    h2x_setting_t  set[2];
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 1, "/");
+    tc_run(&tc);
+    r = tc_req(&tc, 1);
+
+    /* the peer's window: 65535 until it says otherwise */
+    h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0, 0);
+    c.ref = &c;
+    c.data = body;
+    c.offset = 0;
+    c.len = 100000;
+    h2x_stream_write(tc.s, r->st, &c, 1);
+    tc_drain(&tc);
+    assert_int_equal(tc_count(&tc, H2X_FRAME_DATA), 4);
+    assert_int_equal(tc.frames[1].len, 16384);
+    assert_int_equal(tc.frames[4].len, 65535 - 3 * 16384);
+    assert_int_equal(h2x_stream_queued(r->st), 100000 - 65535);
+
+    /* RFC 9113 6.9.2: shrinking the window makes it negative */
+    set[0].id = H2X_SETTINGS_INITIAL_WINDOW_SIZE;
+    set[0].value = 1000;
+    tc_settings(&tc, set, 1);
+    tc_wu(&tc, 1, 64000);    /* stream window: 1000 - 65535 + 64000 */
+    tc_wu(&tc, 0, 100000);
+    tc.nframes = 0;
+    tc_run(&tc);
+    assert_int_equal(tc.nframes, 1);
+    assert_int_equal(tc.frames[0].type, H2X_FRAME_SETTINGS);
+    assert_int_equal(tc.frames[0].flags, H2X_FLAG_ACK);
+
+    tc_wu(&tc, 1, 1000);     /* now 465 */
+    tc_run(&tc);
+    assert_int_equal(tc.nframes, 2);
+    assert_int_equal(tc.frames[1].type, H2X_FRAME_DATA);
+    assert_int_equal(tc.frames[1].len, 465);
+
+    /* a larger max frame size and window let the rest go at once */
+    set[0].id = H2X_SETTINGS_MAX_FRAME_SIZE;
+    set[0].value = 1 << 20;
+    set[1].id = H2X_SETTINGS_INITIAL_WINDOW_SIZE;
+    set[1].value = 1000000;
+    tc_settings(&tc, set, 2);
+    tc.nframes = 0;
+    tc_run(&tc);
+    /* chunk_size still caps a frame at 16384 */
+    assert_int_equal(tc.frames[0].type, H2X_FRAME_SETTINGS);
+    assert_int_equal(tc_count(&tc, H2X_FRAME_DATA), 3);
+    assert_int_equal(tc.frames[3].flags, H2X_FLAG_END_STREAM);
+    assert_int_equal(tc.body_len[0], 100000);
+    assert_memory_equal(tc.body[0], body, 100000);
+    assert_int_equal(tc.releases, 1);
+
+    tc_done(&tc);
+}
+
+
+static void
+test_flow_control_errors(void **state)
+{
+    tc_t           tc;
+    h2x_config_t   cfg;
+    h2x_setting_t  set;
+
+    (void) state;
+
+    /* stream window overflow */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 1, "/");
+    tc_wu(&tc, 1, 0x7fffffff);
+    tc_run(&tc);
+    tc_expect_rst(&tc, 1, H2X_FLOW_CONTROL_ERROR);
+    assert_int_equal(tc.req[0].close_code, H2X_FLOW_CONTROL_ERROR);
+    tc_done(&tc);
+
+    /* connection window overflow */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_wu(&tc, 0, 0x7fffffff);
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 0, H2X_FLOW_CONTROL_ERROR);
+    tc_done(&tc);
+
+    /* WINDOW_UPDATE 0 on a stream / on the connection */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 1, "/");
+    tc_wu(&tc, 1, 0);
+    tc_run(&tc);
+    tc_expect_rst(&tc, 1, H2X_PROTOCOL_ERROR);
+    tc_wu(&tc, 0, 0);
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 1, H2X_PROTOCOL_ERROR);
+    tc_done(&tc);
+
+    /* SETTINGS_INITIAL_WINDOW_SIZE overflowing an open stream's window */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 1, "/");
+    tc_wu(&tc, 1, 0x7fffffff - 65535);
+    set.id = H2X_SETTINGS_INITIAL_WINDOW_SIZE;
+    set.value = 65536;
+    tc_settings(&tc, &set, 1);
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 1, H2X_FLOW_CONTROL_ERROR);
+    tc_done(&tc);
+
+    /* DATA beyond the stream window (16384 after our SETTINGS ACK) */
+    h2x_config_init(&cfg);
+    cfg.initial_window_size = 16384;
+    tc_init(&tc, &cfg);
+    tc.auto_consume = 0;
+    tc_handshake(&tc);
+    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/");
+    tc_data(&tc, 1, body, 16384, 0);
+    tc_data(&tc, 1, body, 1, 0);
+    tc_run(&tc);
+    tc_expect_rst(&tc, 1, H2X_FLOW_CONTROL_ERROR);
+    assert_int_equal(tc.req[0].body_len, 16384);
+    tc_done(&tc);
+
+    /* DATA beyond the connection window */
+    h2x_config_init(&cfg);
+    cfg.connection_window_size = 65535;
+    cfg.initial_window_size = 1 << 20;
+    tc_init(&tc, &cfg);
+    tc.auto_consume = 0;
+    tc_handshake(&tc);
+    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/");
+    tc_data(&tc, 1, body, 16384, 0);
+    tc_data(&tc, 1, body, 16384, 0);
+    tc_data(&tc, 1, body, 16384, 0);
+    tc_data(&tc, 1, body, 16384, 0);
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 1, H2X_FLOW_CONTROL_ERROR);
+    tc_done(&tc);
+}
+
+
+static void
+test_graceful_goaway(void **state)
+{
+    tc_t       tc;
+    treq_t    *r;
+    tframe_t  *f;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc.auto_release = 0;
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 1, "/");
+    tc_run(&tc);
+    r = tc_req(&tc, 1);
+
+    assert_int_equal(h2x_session_goaway(tc.s, H2X_NO_ERROR, 1), H2X_OK);
+    tc_drain(&tc);
+    assert_int_equal(tc.nframes, 2);
+    assert_int_equal(tc.frames[0].type, H2X_FRAME_GOAWAY);
+    assert_int_equal(tc.frames[0].last_id, 0x7fffffff);
+    assert_int_equal(tc.frames[1].type, H2X_FRAME_PING);
+    assert_int_equal(tc.frames[1].flags, 0);
+    assert_int_equal(h2x_session_want_close(tc.s), 0);
+
+    /* streams opened before the PING ACK still count */
+    tc_get(&tc, 3, 1, "/");
+    tc_ping(&tc, (const char *) tc.frames[1].opaque, 1);
+    tc_get(&tc, 5, 1, "/");
+    tc_run(&tc);
+    assert_int_equal(tc.nreq, 2);
+    f = &tc.frames[tc.nframes - 1];
+    assert_int_equal(f->type, H2X_FRAME_GOAWAY);
+    assert_int_equal(f->last_id, 3);
+    assert_int_equal(f->code, H2X_NO_ERROR);
+    assert_int_equal(tc_count(&tc, H2X_FRAME_GOAWAY), 2);
+
+    /* open streams finish, then the connection closes */
+    h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0, 1);
+    h2x_stream_release(tc.s, r->st);
+    assert_int_equal(h2x_session_want_close(tc.s), 0);
+    h2x_stream_submit_response(tc.s, tc.req[1].st, 200, NULL, 0, 1);
+    tc_drain(&tc);
+    h2x_stream_release(tc.s, tc.req[1].st);
+    assert_int_equal(h2x_session_want_close(tc.s), 1);
+    assert_int_equal(h2x_session_want_write(tc.s), 0);
+
+    tc_done(&tc);
+
+    /* without the PING ACK, step 2 comes at the timeout */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 1, "/");
+    tc_run(&tc);
+    h2x_session_goaway(tc.s, H2X_NO_ERROR, 1);
+    assert_int_equal(h2x_session_next_timeout(tc.s), 1000 + 1000);
+    h2x_session_tick(tc.s, 2000);
+    tc_drain(&tc);
+    tc_expect_goaway(&tc, 1, H2X_NO_ERROR);
+    assert_int_equal(tc_count(&tc, H2X_FRAME_GOAWAY), 2);
+    tc_done(&tc);
+
+    /* immediate, with an error: streams close */
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 1, "/");
+    tc_run(&tc);
+    h2x_session_goaway(tc.s, H2X_INTERNAL_ERROR, 0);
+    tc_drain(&tc);
+    tc_expect_goaway(&tc, 1, H2X_INTERNAL_ERROR);
+    assert_int_equal(tc.req[0].close_code, H2X_INTERNAL_ERROR);
+    assert_int_equal(h2x_session_want_close(tc.s), 1);
+    tc_done(&tc);
+}
+
+
+static void
+test_peer_goaway(void **state)
+{
+    tc_t  tc;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc.auto_release = 0;
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 1, "/");
+    tc_goaway(&tc, 0, H2X_NO_ERROR);
+    tc_run(&tc);
+    assert_int_equal(tc.goaways, 1);
+    assert_int_equal(h2x_session_want_close(tc.s), 0);
+    h2x_stream_submit_response(tc.s, tc.req[0].st, 200, NULL, 0, 1);
+    tc_drain(&tc);
+    h2x_stream_release(tc.s, tc.req[0].st);
+    assert_int_equal(h2x_session_want_close(tc.s), 1);
+    assert_int_equal(h2x_session_stats(tc.s)->goaways_in, 1);
+    tc_done(&tc);
+}
+
+
+static void
+test_peer_reset_releases_chunks(void **state)
+{
+    tc_t          tc;
+    treq_t       *r;
+    h2x_chunk_t   c[3];
+    int           i;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc.auto_release = 0;
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 1, "/");
+    tc_run(&tc);
+    r = tc_req(&tc, 1);
+
+    h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0, 0);
+    for (i = 0; i < 3; i++) {
+        c[i].ref = &c[i];
+        c[i].data = body;
+        c[i].offset = 0;
+        c[i].len = 40000;
+        assert_int_equal(h2x_stream_write(tc.s, r->st, &c[i], i == 2),
+                         H2X_OK);
+    }
+    assert_int_equal(h2x_stream_queued(r->st), 120000);
+
+    /* 65535 bytes go (window): chunk 0 whole, chunk 1 partly */
+    tc_drain(&tc);
+    assert_int_equal(tc.releases, 1);
+    assert_ptr_equal(tc.last_ref, &c[0]);
+    assert_int_equal(h2x_stream_queued(r->st), 120000 - 65535);
+
+    tc_rst(&tc, 1, H2X_CANCEL);
+    tc_run(&tc);
+    assert_int_equal(tc.releases, 3);
+    assert_int_equal(r->closed, 1);
+    assert_int_equal(r->close_code, H2X_CANCEL);
+    assert_int_equal(h2x_stream_write(tc.s, r->st, &c[0], 0), H2X_ERROR);
+    h2x_stream_release(tc.s, r->st);
+    assert_int_equal(h2x_session_streams(tc.s), 0);
+
+    tc_done(&tc);
+}
+
+
+static void
+test_adapter_reset_with_inflight(void **state)
+{
+    tc_t          tc;
+    treq_t       *r;
+    h2x_chunk_t   c;
+    size_t        n;
+    h2x_segment_t seg[8];
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc.auto_release = 0;
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 1, "/");
+    tc_run(&tc);
+    r = tc_req(&tc, 1);
+
+    h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0, 0);
+    c.ref = &c;
+    c.data = body;
+    c.offset = 0;
+    c.len = 1000;
+    h2x_stream_write(tc.s, r->st, &c, 0);
+
+    /* the DATA frame is in the output: the chunk stays until written */
+    n = h2x_session_pending(tc.s, seg, 8);
+    assert_true(n >= 2);
+    h2x_stream_reset(tc.s, r->st, H2X_CANCEL);
+    assert_int_equal(tc.releases, 0);
+    h2x_stream_release(tc.s, r->st);
+    tc_drain(&tc);
+    assert_int_equal(tc.releases, 1);
+    assert_int_equal(tc.frames[1].type, H2X_FRAME_DATA);
+    assert_int_equal(tc.frames[1].len, 1000);
+    tc_expect_rst(&tc, 1, H2X_CANCEL);
+
+    tc_done(&tc);
+}
+
+
+static void
+test_zero_copy_segments(void **state)
+{
+    tc_t           tc;
+    treq_t        *r;
+    h2x_chunk_t    c[2];
+    tfile_t        file;
+    size_t         n;
+    h2x_segment_t  seg[16];
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 1, "/");
+    tc_run(&tc);
+    r = tc_req(&tc, 1);
+
+    file.base = body;
+    h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0, 0);
+    c[0].ref = &c[0];
+    c[0].data = body + 5;
+    c[0].offset = 0;
+    c[0].len = 100;
+    c[1].ref = &file;
+    c[1].data = NULL;
+    c[1].offset = 20000;
+    c[1].len = 30000;
+    h2x_stream_write(tc.s, r->st, &c[0], 0);
+    h2x_stream_write(tc.s, r->st, &c[1], 1);
+
+    n = h2x_session_pending(tc.s, seg, 16);
+    /* HEADERS+DATA header, 100 memory bytes, file, DATA header, file */
+    assert_int_equal(n, 5);
+    assert_null(seg[0].ref);
+    assert_int_equal(seg[0].len, 1 + 9 + 9);   /* :status 200 indexed */
+    assert_ptr_equal(seg[1].ref, &c[0]);
+    assert_ptr_equal(seg[1].data, body + 5);
+    assert_int_equal(seg[1].len, 100);
+    assert_ptr_equal(seg[2].ref, &file);
+    assert_null(seg[2].data);
+    assert_int_equal(seg[2].offset, 20000);
+    assert_int_equal(seg[2].len, 16384 - 100);
+    assert_null(seg[3].ref);
+    assert_int_equal(seg[3].len, 9);
+    assert_ptr_equal(seg[4].ref, &file);
+    assert_int_equal(seg[4].offset, 20000 + 16284);
+    assert_int_equal(seg[4].len, 30000 - 16284);
+
+    /* partial writes, in odd sizes */
+    tc.max_write = 777;
+    while (h2x_session_want_write(tc.s)) {
+        tc_drain(&tc);
+    }
+    assert_int_equal(tc.body_len[0], 30100);
+    assert_memory_equal(tc.body[0], body + 5, 100);
+    assert_memory_equal(tc.body[0] + 100, body + 20000, 30000);
+    assert_int_equal(tc.releases, 2);
+    assert_int_equal(tc.body_end[0], 1);
+
+    tc_done(&tc);
+}
+
+
+static void
+test_headers_continuation_out(void **state)
+{
+    tc_t          tc;
+    treq_t       *r;
+    h2x_header_t  h[3];
+    static char   big[3][12000];
+    int           i;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 1, "/");
+    tc_run(&tc);
+    r = tc_req(&tc, 1);
+
+    for (i = 0; i < 3; i++) {
+        memset(big[i], '{' + i, sizeof(big[i]));
+        h[i].name = (const uint8_t *) "x-big";
+        h[i].name_len = 5;
+        h[i].value = (const uint8_t *) big[i];
+        h[i].value_len = sizeof(big[i]);
+        h[i].flags = 0;
+    }
+
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, h, 3, 1),
+                     H2X_OK);
+    tc_drain(&tc);
+    assert_int_equal(tc.frames[0].type, H2X_FRAME_HEADERS);
+    assert_int_equal(tc.frames[0].flags, H2X_FLAG_END_STREAM);
+    assert_int_equal(tc.frames[0].len, 16384);
+    assert_int_equal(tc.frames[1].type, H2X_FRAME_CONTINUATION);
+    assert_int_equal(tc.frames[1].flags, 0);
+    assert_int_equal(tc.frames[2].type, H2X_FRAME_CONTINUATION);
+    assert_int_equal(tc.frames[2].flags, H2X_FLAG_END_HEADERS);
+    assert_string_equal(tc.frames[0].status, "200");
+    assert_int_equal(r->closed, 1);
+
+    tc_done(&tc);
+}
+
+
+static int  order_sid[64];
+static int  norder;
+
+
+static void
+respond_big(tc_t *tc, treq_t *r)
+{
+    h2x_chunk_t  c;
+
+    h2x_stream_submit_response(tc->s, r->st, 200, NULL, 0, 0);
+    c.ref = r;
+    c.data = body;
+    c.offset = 0;
+    c.len = 40000;
+    h2x_stream_write(tc->s, r->st, &c, 1);
+}
+
+
+static void
+data_order(tc_t *tc)
+{
+    size_t  i;
+
+    norder = 0;
+    for (i = 0; i < tc->nframes && norder < 64; i++) {
+        if (tc->frames[i].type == H2X_FRAME_DATA) {
+            order_sid[norder++] = (int) tc->frames[i].sid;
+        }
+    }
+}
+
+
+static void
+test_scheduler(void **state)
+{
+    tc_t           tc;
+    h2x_setting_t  set;
+    int            i;
+
+    (void) state;
+
+    set.id = H2X_SETTINGS_INITIAL_WINDOW_SIZE;
+    set.value = 1 << 20;
+
+    /* no priority signal: round robin, frame by frame */
+    tc_init(&tc, NULL);
+    tc.on_request_hook = respond_big;
+    tc_preface(&tc, &set, 1);
+    tc_settings_ack(&tc);
+    tc_wu(&tc, 0, 1 << 20);
+    tc_get(&tc, 1, 1, "/a");
+    tc_get(&tc, 3, 1, "/b");
+    tc_run(&tc);
+    data_order(&tc);
+    assert_int_equal(norder, 6);
+    for (i = 0; i < 6; i++) {
+        assert_int_equal(order_sid[i], i % 2 ? 3 : 1);
+    }
+    tc_done(&tc);
+
+    /* urgency first; non-incremental one at a time (RFC 9218) */
+    tc_init(&tc, NULL);
+    tc.on_request_hook = respond_big;
+    tc_preface(&tc, &set, 1);
+    tc_settings_ack(&tc);
+    tc_wu(&tc, 0, 1 << 20);
+    tc_headers(&tc, 1, 1, ":method", "GET", ":scheme", "https",
+               ":path", "/low", "priority", "u=5");
+    tc_headers(&tc, 3, 1, ":method", "GET", ":scheme", "https",
+               ":path", "/seq", "priority", "u=1");
+    tc_headers(&tc, 5, 1, ":method", "GET", ":scheme", "https",
+               ":path", "/seq2", "priority", "u=1");
+    tc_headers(&tc, 7, 1, ":method", "GET", ":scheme", "https",
+               ":path", "/inc", "priority", "u=2, i");
+    tc_headers(&tc, 9, 1, ":method", "GET", ":scheme", "https",
+               ":path", "/inc2", "priority", "u=2,i=?1");
+    tc_run(&tc);
+    data_order(&tc);
+    assert_int_equal(norder, 15);
+    assert_int_equal(order_sid[0], 3);
+    assert_int_equal(order_sid[1], 3);
+    assert_int_equal(order_sid[2], 3);
+    assert_int_equal(order_sid[3], 5);
+    assert_int_equal(order_sid[4], 5);
+    assert_int_equal(order_sid[5], 5);
+    assert_int_equal(order_sid[6], 7);
+    assert_int_equal(order_sid[7], 9);
+    assert_int_equal(order_sid[8], 7);
+    assert_int_equal(order_sid[9], 9);
+    assert_int_equal(order_sid[10], 7);
+    assert_int_equal(order_sid[11], 9);
+    assert_int_equal(order_sid[12], 1);
+    tc_done(&tc);
+
+    /* PRIORITY_UPDATE, also before the stream opens */
+    tc_init(&tc, NULL);
+    tc.on_request_hook = respond_big;
+    tc_preface(&tc, &set, 1);
+    tc_settings_ack(&tc);
+    tc_wu(&tc, 0, 1 << 20);
+    tc_prio_update(&tc, 3, "u=0");
+    tc_get(&tc, 1, 1, "/a");
+    tc_get(&tc, 3, 1, "/b");
+    tc_run(&tc);
+    data_order(&tc);
+    assert_int_equal(norder, 6);
+    assert_int_equal(order_sid[0], 3);
+    assert_int_equal(order_sid[2], 3);
+    assert_int_equal(order_sid[3], 1);
+    tc_prio_update(&tc, 2, "u=0");
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 3, H2X_PROTOCOL_ERROR);
+    tc_done(&tc);
+}
+
+
+static void
+test_backpressure(void **state)
+{
+    tc_t           tc;
+    h2x_config_t   cfg;
+    treq_t        *r;
+    h2x_chunk_t    c;
+    h2x_setting_t  set;
+
+    (void) state;
+
+    h2x_config_init(&cfg);
+    cfg.max_unsent_output = 64 * 1024;
+    cfg.max_control_queue = 100000;
+    cfg.glitch_burst = 100000;
+    tc_init(&tc, &cfg);
+    set.id = H2X_SETTINGS_INITIAL_WINDOW_SIZE;
+    set.value = 1 << 24;
+    tc_preface(&tc, &set, 1);
+    tc_settings_ack(&tc);
+    tc_wu(&tc, 0, 1 << 24);
+    tc_get(&tc, 1, 1, "/");
+    tc_run(&tc);
+    r = tc_req(&tc, 1);
+
+    h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0, 0);
+    c.ref = &c;
+    c.data = body;
+    c.offset = 0;
+    c.len = sizeof(body);
+    h2x_stream_write(tc.s, r->st, &c, 1);
+
+    /* the scheduler stays a batch ahead: output bounded */
+    tc.max_write = 1000;
+    tc_drain(&tc);
+    assert_true(h2x_stream_queued(r->st) > sizeof(body) - 20000);
+    assert_int_equal(h2x_session_want_read(tc.s), 1);
+
+    /* PINGs answered but not read: reading stops above the ceiling */
+    while (h2x_session_want_read(tc.s)) {
+        tc_ping(&tc, "pingpong", 0);
+        assert_true(tc_flush(&tc) > 0);
+        if (tc.now++ > 100000) {
+            break;
+        }
+    }
+    assert_int_equal(h2x_session_want_read(tc.s), 0);
+
+    tc.max_write = 0;
+    tc_drain(&tc);
+    assert_int_equal(h2x_session_want_read(tc.s), 1);
+    assert_int_equal(tc.body_len[0], sizeof(body));
+    assert_memory_equal(tc.body[0], body, sizeof(body));
+    assert_int_equal(h2x_stream_queued(r->st), 0);
+    tc_done(&tc);
+}
+
+
+static void
+test_read_api(void **state)
+{
+    tc_t              tc;
+    h2x_callbacks_t   cb;
+    h2x_session_t    *s;
+    treq_t           *r;
+    uint8_t           buf[256];
+    long              n;
+
+    (void) state;
+
+    /* without on_data: h2x_stream_read(), plain and chunked */
+    tc_init(&tc, NULL);
+    memset(&cb, 0, sizeof(cb));
+    cb.on_request = tc_on_request;
+    cb.on_stream_close = tc_on_stream_close;
+    s = h2x_session_new(&tc.cfg, &cb, &tc, &tc.alloc);
+    h2x_session_free(tc.s);
+    tc.s = s;
+    tc.auto_release = 0;
+    tc_handshake(&tc);
+
+    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/");
+    tc_headers(&tc, 3, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/");
+    tc_run(&tc);
+    r = tc_req(&tc, 1);
+    assert_int_equal(h2x_stream_read(s, r->st, buf, sizeof(buf), 0),
+                     H2X_AGAIN);
+    tc_data(&tc, 1, "hello ", 6, 0);
+    tc_data(&tc, 1, "world", 5, 1);
+    tc_data(&tc, 3, "0123456789abcdefghij", 20, 1);
+    tc_run(&tc);
+    n = h2x_stream_read(s, r->st, buf, 4, 0);
+    assert_int_equal(n, 4);
+    assert_memory_equal(buf, "hell", 4);
+    n = h2x_stream_read(s, r->st, buf, sizeof(buf), 0);
+    assert_int_equal(n, 7);
+    assert_memory_equal(buf, "o world", 7);
+    assert_int_equal(h2x_stream_read(s, r->st, buf, sizeof(buf), 0), 0);
+
+    r = tc_req(&tc, 3);
+    n = h2x_stream_read(s, r->st, buf, sizeof(buf), H2X_READ_CHUNKED);
+    assert_int_equal(n, 26);
+    assert_memory_equal(buf, "14\r\n0123456789abcdefghij\r\n", 26);
+    n = h2x_stream_read(s, r->st, buf, sizeof(buf), H2X_READ_CHUNKED);
+    assert_int_equal(n, 5);
+    assert_memory_equal(buf, "0\r\n\r\n", 5);
+    assert_int_equal(h2x_stream_read(s, r->st, buf, sizeof(buf),
+                                     H2X_READ_CHUNKED),
+                     0);
+
+    h2x_stream_release(s, tc.req[0].st);
+    h2x_stream_release(s, tc.req[1].st);
+    tc_done(&tc);
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test(test_handshake),
+        cmocka_unit_test(test_bad_preface),
+        cmocka_unit_test(test_simple_get),
+        cmocka_unit_test(test_post_body_and_window_updates),
+        cmocka_unit_test(test_connection_window_update),
+        cmocka_unit_test(test_content_length_mismatch),
+        cmocka_unit_test(test_request_trailers),
+        cmocka_unit_test(test_response_trailers_and_interim),
+        cmocka_unit_test(test_response_header_checks),
+        cmocka_unit_test(test_stream_id_rules),
+        cmocka_unit_test(test_idle_stream_frames),
+        cmocka_unit_test(test_closed_stream_frames),
+        cmocka_unit_test(test_continuation_rules),
+        cmocka_unit_test(test_priority_self_dependency),
+        cmocka_unit_test(test_max_concurrent_streams),
+        cmocka_unit_test(test_ping),
+        cmocka_unit_test(test_settings_timeout),
+        cmocka_unit_test(test_settings_apply),
+        cmocka_unit_test(test_flow_control_errors),
+        cmocka_unit_test(test_graceful_goaway),
+        cmocka_unit_test(test_peer_goaway),
+        cmocka_unit_test(test_peer_reset_releases_chunks),
+        cmocka_unit_test(test_adapter_reset_with_inflight),
+        cmocka_unit_test(test_zero_copy_segments),
+        cmocka_unit_test(test_headers_continuation_out),
+        cmocka_unit_test(test_scheduler),
+        cmocka_unit_test(test_backpressure),
+        cmocka_unit_test(test_read_api),
+    };
+
+    fill_body();
+
+    return cmocka_run_group_tests_name("session", tests, NULL, NULL);
+}
