@@ -789,11 +789,13 @@ static void
 ngx_http_h2x_on_goaway(h2x_session_t *s, uint32_t last, uint32_t code,
     void *user)
 {
+#if (NGX_DEBUG)
     ngx_http_h2x_connection_t  *h2c = user;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, h2c->connection->log, 0,
                    "h2x client sent GOAWAY: last stream %uD, code %uD",
                    last, code);
+#endif
 }
 
 

@@ -32,6 +32,7 @@
 #define NGX_HTTP_H2X_BUFFERED      0x08
 
 #define NGX_HTTP_H2X_SEGMENTS      64
+#define NGX_HTTP_H2X_STAGE_SIZE    4096
 
 
 typedef struct ngx_http_h2x_connection_s  ngx_http_h2x_connection_t;
@@ -129,6 +130,11 @@ struct ngx_http_h2x_stream_s {
     off_t                          partial_file_pos;
 
     ngx_uint_t                     close_code;
+
+    /* chunked framing staged for reads smaller than the engine's minimum */
+    u_char                        *stage;
+    u_char                        *stage_pos;
+    u_char                        *stage_last;
 
     unsigned                       in_use:1;
     unsigned                       header_sent:1;

@@ -17,10 +17,12 @@ static void ngx_http_h2x_stats_sum(h2x_stats_t *sum, const h2x_stats_t *st);
 static h2x_stats_t  ngx_http_h2x_closed_stats;
 
 
-static const char  *ngx_http_h2x_frame_names[11] = {
+/* the engine counts types 0x0 .. 0x9 by type, the others together */
+#define NGX_HTTP_H2X_FRAME_TYPES  10
+
+static const char  *ngx_http_h2x_frame_names[NGX_HTTP_H2X_FRAME_TYPES] = {
     "DATA", "HEADERS", "PRIORITY", "RST_STREAM", "SETTINGS",
-    "PUSH_PROMISE", "PING", "GOAWAY", "WINDOW_UPDATE", "CONTINUATION",
-    "PRIORITY_UPDATE"
+    "PUSH_PROMISE", "PING", "GOAWAY", "WINDOW_UPDATE", "CONTINUATION"
 };
 
 
@@ -145,7 +147,7 @@ ngx_http_h2x_status_handler(ngx_http_request_t *r)
 
     p = ngx_slprintf(p, b->end, "\"frames_in\":{");
 
-    for (i = 0; i < 11; i++) {
+    for (i = 0; i < NGX_HTTP_H2X_FRAME_TYPES; i++) {
         p = ngx_slprintf(p, b->end, "\"%s\":%uL,",
                          ngx_http_h2x_frame_names[i], sum.frames_in[i]);
     }
@@ -153,7 +155,7 @@ ngx_http_h2x_status_handler(ngx_http_request_t *r)
     p = ngx_slprintf(p, b->end, "\"other\":%uL},\"frames_out\":{",
                      sum.frames_in_other);
 
-    for (i = 0; i < 11; i++) {
+    for (i = 0; i < NGX_HTTP_H2X_FRAME_TYPES; i++) {
         p = ngx_slprintf(p, b->end, "%s\"%s\":%uL", i ? "," : "",
                          ngx_http_h2x_frame_names[i], sum.frames_out[i]);
     }

@@ -828,8 +828,42 @@ ngx_http_h2x_recv(ngx_connection_t *fc, u_char *buf, size_t size)
         return 0;
     }
 
-    n = h2x_stream_read(h2c->session, stream->st, buf, size,
-                        stream->chunked ? H2X_READ_CHUNKED : 0);
+    if (stream->stage_pos < stream->stage_last) {
+        n = ngx_min((size_t) (stream->stage_last - stream->stage_pos), size);
+        ngx_memcpy(buf, stream->stage_pos, n);
+        stream->stage_pos += n;
+        return n;
+    }
+
+    if (!stream->chunked || size >= 16) {
+        n = h2x_stream_read(h2c->session, stream->st, buf, size,
+                            stream->chunked ? H2X_READ_CHUNKED : 0);
+
+    } else {
+        /*
+         * nginx's chunked body parser may ask for a few bytes only; the
+         * engine frames a chunk into at least 16: stage it
+         */
+
+        if (stream->stage == NULL) {
+            stream->stage = ngx_pnalloc(fc->pool, NGX_HTTP_H2X_STAGE_SIZE);
+            if (stream->stage == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        n = h2x_stream_read(h2c->session, stream->st, stream->stage,
+                            NGX_HTTP_H2X_STAGE_SIZE, H2X_READ_CHUNKED);
+
+        if (n > 0) {
+            stream->stage_pos = stream->stage;
+            stream->stage_last = stream->stage + n;
+
+            n = ngx_min((size_t) n, size);
+            ngx_memcpy(buf, stream->stage_pos, n);
+            stream->stage_pos += n;
+        }
+    }
 
     if (n == H2X_AGAIN) {
         fc->read->ready = 0;
