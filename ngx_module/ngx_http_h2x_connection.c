@@ -27,6 +27,8 @@ static void ngx_http_h2x_shutdown(ngx_http_h2x_connection_t *h2c);
 static void ngx_http_h2x_idle(ngx_http_h2x_connection_t *h2c);
 static void ngx_http_h2x_check_close(ngx_http_h2x_connection_t *h2c);
 static void ngx_http_h2x_close(ngx_http_h2x_connection_t *h2c);
+static void ngx_http_h2x_lingering_close(ngx_connection_t *c);
+static void ngx_http_h2x_lingering_close_handler(ngx_event_t *rev);
 static void ngx_http_h2x_set_timer(ngx_http_h2x_connection_t *h2c);
 static int ngx_http_h2x_on_trailers(h2x_session_t *s, h2x_stream_t *st,
     const h2x_header_t *h, size_t n, void *user);
@@ -674,6 +676,8 @@ ngx_http_h2x_shutdown(ngx_http_h2x_connection_t *h2c)
         ngx_http_h2x_flush(h2c);
     }
 
+    /* ngx_http_h2x_flush() may have found the socket dead */
+    h2c->linger = !h2c->dead;
     h2c->closing = 1;
     h2c->dead = 1;
 
@@ -691,6 +695,7 @@ ngx_http_h2x_terminate(ngx_http_h2x_connection_t *h2c)
 
     h2c->dead = 1;
     h2c->closing = 1;
+    h2c->linger = 0;
 
     for (q = ngx_queue_head(&h2c->streams);
          q != ngx_queue_sentinel(&h2c->streams);
@@ -726,6 +731,7 @@ ngx_http_h2x_check_close(ngx_http_h2x_connection_t *h2c)
         }
 
         h2c->closing = 1;
+        h2c->linger = 1;
     }
 
     if (h2c->nstreams) {
@@ -763,9 +769,149 @@ ngx_http_h2x_close(ngx_http_h2x_connection_t *h2c)
     h2x_session_free(h2c->session);
     h2c->session = NULL;
 
-    c->data = h2c->http_connection;
+    if (h2c->linger && !c->error) {
+        ngx_http_h2x_lingering_close(c);
+        return;
+    }
 
     ngx_http_close_connection(c);
+}
+
+
+/*
+ * After a GOAWAY: stop writing, read and discard what the client still
+ * sends for a while, so that our GOAWAY is not lost to a reset caused by
+ * unread data (lingering_close, lingering_time, lingering_timeout).
+ */
+
+static void
+ngx_http_h2x_lingering_close(ngx_connection_t *c)
+{
+    ngx_int_t                   rc;
+    ngx_event_t                *rev, *wev;
+    ngx_http_h2x_connection_t  *h2c;
+    ngx_http_core_loc_conf_t   *clcf;
+
+    h2c = c->data;
+
+    clcf = ngx_http_get_module_loc_conf(h2c->http_connection->conf_ctx,
+                                        ngx_http_core_module);
+
+    if (clcf->lingering_close == NGX_HTTP_LINGERING_OFF) {
+        ngx_http_close_connection(c);
+        return;
+    }
+
+    if (h2c->lingering_time == 0) {
+        h2c->lingering_time = ngx_time()
+                              + (time_t) (clcf->lingering_time / 1000);
+    }
+
+#if (NGX_HTTP_SSL)
+    if (c->ssl) {
+        rc = ngx_ssl_shutdown(c);
+
+        if (rc == NGX_ERROR) {
+            ngx_http_close_connection(c);
+            return;
+        }
+
+        if (rc == NGX_AGAIN) {
+            c->ssl->handler = ngx_http_h2x_lingering_close;
+            return;
+        }
+    }
+#else
+    (void) rc;
+#endif
+
+    rev = c->read;
+    rev->handler = ngx_http_h2x_lingering_close_handler;
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ngx_http_close_connection(c);
+        return;
+    }
+
+    wev = c->write;
+    wev->handler = ngx_http_empty_handler;
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    if (ngx_shutdown_socket(c->fd, NGX_WRITE_SHUTDOWN) == -1) {
+        ngx_connection_error(c, ngx_socket_errno,
+                             ngx_shutdown_socket_n " failed");
+        ngx_http_close_connection(c);
+        return;
+    }
+
+    c->close = 0;
+    ngx_reusable_connection(c, 1);
+
+    ngx_add_timer(rev, clcf->lingering_timeout);
+
+    if (rev->ready) {
+        ngx_http_h2x_lingering_close_handler(rev);
+    }
+}
+
+
+static void
+ngx_http_h2x_lingering_close_handler(ngx_event_t *rev)
+{
+    ssize_t                     n;
+    ngx_msec_t                  timer;
+    ngx_connection_t           *c;
+    ngx_http_h2x_connection_t  *h2c;
+    ngx_http_core_loc_conf_t   *clcf;
+    u_char                      buffer[NGX_HTTP_LINGERING_BUFFER_SIZE];
+
+    c = rev->data;
+    h2c = c->data;
+
+    if (rev->timedout || c->close) {
+        ngx_http_close_connection(c);
+        return;
+    }
+
+    timer = (ngx_msec_t) h2c->lingering_time - (ngx_msec_t) ngx_time();
+
+    if ((ngx_msec_int_t) timer <= 0) {
+        ngx_http_close_connection(c);
+        return;
+    }
+
+    do {
+        n = c->recv(c, buffer, NGX_HTTP_LINGERING_BUFFER_SIZE);
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == NGX_ERROR || n == 0) {
+            ngx_http_close_connection(c);
+            return;
+        }
+
+    } while (rev->ready);
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ngx_http_close_connection(c);
+        return;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(h2c->http_connection->conf_ctx,
+                                        ngx_http_core_module);
+
+    timer *= 1000;
+
+    if (timer > clcf->lingering_timeout) {
+        timer = clcf->lingering_timeout;
+    }
+
+    ngx_add_timer(rev, timer);
 }
 
 

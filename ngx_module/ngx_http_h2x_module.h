@@ -171,6 +171,7 @@ struct ngx_http_h2x_connection_s {
     ngx_msec_t                     header_timeout;
     ngx_msec_t                     send_timeout;
     size_t                         high_water;  /* queued per stream */
+    time_t                         lingering_time;
 
     unsigned                       tls:1;
     unsigned                       feeding:1;
@@ -181,6 +182,7 @@ struct ngx_http_h2x_connection_s {
     unsigned                       blocked:1;    /* socket write blocked */
     unsigned                       requested:1;  /* a stream was opened */
     unsigned                       read_paused:1;
+    unsigned                       linger:1;     /* close after GOAWAY */
     unsigned                       closed:1;
 };
 

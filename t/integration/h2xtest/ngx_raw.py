@@ -46,6 +46,8 @@ class RawH2:
         self.enc = hpack.Encoder()
         self.dec = hpack.Decoder()
         self.frames = []          # everything received, in order
+        self.unread = []          # frames not yet taken by response()
+        self.window_updates = True
         self.closed = False
         self.auto_ack = True
         if preface:
@@ -117,6 +119,12 @@ class RawH2:
         frame.parse_body(memoryview(self.buf[9:9 + length]))
         self.buf = self.buf[9 + length:]
         self.frames.append(frame)
+        self.unread.append(frame)
+        if (self.window_updates and isinstance(frame, DataFrame)
+                and frame.flow_controlled_length):
+            n = frame.flow_controlled_length
+            self.send(WindowUpdateFrame(0, n), WindowUpdateFrame(
+                frame.stream_id, n))
         if isinstance(frame, HeadersFrame):
             try:
                 frame.decoded = self.dec.decode(frame.data, raw=False)
@@ -135,14 +143,17 @@ class RawH2:
             if isinstance(f, kind) and (pred is None or pred(f)):
                 return f
 
-    def response(self, sid, timeout=None, window_updates=True):
+    def response(self, sid, timeout=None):
         """(status, headers, body, rst_code or None, trailers)."""
         deadline = time.monotonic() + (timeout or self.timeout)
         status, headers, body, trailers = None, [], b"", []
         while True:
-            f = self.next_frame(max(0.01, deadline - time.monotonic()))
-            if f.stream_id != sid:
+            mine = [f for f in self.unread if f.stream_id == sid]
+            if not mine:
+                self.next_frame(max(0.01, deadline - time.monotonic()))
                 continue
+            f = mine[0]
+            self.unread.remove(f)
             if isinstance(f, HeadersFrame):
                 hs = f.decoded or []
                 st = dict(hs).get(":status")
@@ -154,9 +165,6 @@ class RawH2:
                     return status, headers, body, None, trailers
             elif isinstance(f, DataFrame):
                 body += f.data
-                if window_updates and f.flow_controlled_length:
-                    self.send(WindowUpdateFrame(0, f.flow_controlled_length),
-                              WindowUpdateFrame(sid, f.flow_controlled_length))
                 if "END_STREAM" in f.flags:
                     return status, headers, body, None, trailers
             elif isinstance(f, RstStreamFrame):
