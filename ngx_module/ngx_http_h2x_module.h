@@ -33,6 +33,7 @@
 
 #define NGX_HTTP_H2X_SEGMENTS      64
 #define NGX_HTTP_H2X_STAGE_SIZE    4096
+#define NGX_HTTP_H2X_MAX_LOG       32          /* per connection */
 
 
 typedef struct ngx_http_h2x_connection_s  ngx_http_h2x_connection_t;
@@ -172,6 +173,7 @@ struct ngx_http_h2x_connection_s {
     ngx_msec_t                     send_timeout;
     size_t                         high_water;  /* queued per stream */
     time_t                         lingering_time;
+    ngx_uint_t                     logged;      /* client errors logged */
 
     unsigned                       tls:1;
     unsigned                       feeding:1;

@@ -16,6 +16,7 @@ import time
 import hpack
 from hyperframe.frame import (Frame, HeadersFrame, SettingsFrame,
                               WindowUpdateFrame, PingFrame, DataFrame,
+                              ContinuationFrame,
                               GoAwayFrame, RstStreamFrame)
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -49,6 +50,7 @@ class RawH2:
         self.unread = []          # frames not yet taken by response()
         self.window_updates = True
         self.closed = False
+        self.send_failed = False
         self.auto_ack = True
         if preface:
             settings = SettingsFrame(0)
@@ -59,7 +61,12 @@ class RawH2:
     # --- sending -----------------------------------------------------------
 
     def send_raw(self, data):
-        self.sock.sendall(data)
+        """Sends; a peer that already closed is not an error here (its
+        GOAWAY may be waiting in our receive buffer)."""
+        try:
+            self.sock.sendall(data)
+        except (OSError, ssl.SSLError):
+            self.send_failed = True
 
     def send(self, *frames):
         self.send_raw(b"".join(f.serialize() for f in frames))
@@ -72,6 +79,22 @@ class RawH2:
         if end_headers:
             f.flags.add("END_HEADERS")
         return f
+
+    def header_block(self, sid, headers, end_stream=True, max_frame=16384):
+        """HEADERS + CONTINUATION frames for a block of any size."""
+        block = self.enc.encode(headers)
+        frames = []
+        while True:
+            part, block = block[:max_frame], block[max_frame:]
+            f = HeadersFrame(sid) if not frames else ContinuationFrame(sid)
+            f.data = part
+            if not frames and end_stream:
+                f.flags.add("END_STREAM")
+            if not block:
+                f.flags.add("END_HEADERS")
+            frames.append(f)
+            if not block:
+                return frames
 
     def request_headers(self, path, method="GET", authority="localhost",
                         scheme="https", extra=()):
