@@ -5,18 +5,23 @@
  * section 6.  Strings are decoded straight into the caller's output (or,
  * for a field past a soft limit that must still enter the dynamic table,
  * into a scratch area of the table's size), so the state carried between
- * fragments is a few integers and at most 63 bits of Huffman input.
+ * fragments is a few integers and at most 64 bits of Huffman input.
+ * Runs of indexed fields take a tight loop.
  *
  * Huffman decoding reads 64-bit big-endian words into a bit accumulator
- * and looks up the next H2X_HUFF_PEEK bits in a generated table that
- * resolves every code of that length or shorter in one step; longer
- * codes (rare characters) are resolved canonically from the 32 next bits.
+ * and looks up the next H2X_HUFF_PEEK (12) bits in a generated table
+ * that gives one or two symbols per lookup when their codes fit; longer
+ * codes (rare characters) are resolved canonically from the next 32 bits.
+ * Encoding writes into the output at once and falls back to the raw
+ * octets as soon as the Huffman form is no shorter.
  *
- * Both dynamic tables are FIFO byte rings (an entry's name and value are
- * contiguous modulo the ring size) with a ring of entry descriptors.  The
+ * Both dynamic tables are FIFO byte rings (an entry's octets are
+ * contiguous modulo the ring size) with a ring of entry descriptors; the
+ * decoder keeps entries as name NUL value NUL, ready to copy out.  The
  * encoder indexes its entries by two hash chains (name, name + value)
  * whose links are entry ids: an id older than the oldest live entry ends
- * a chain, so eviction costs nothing.
+ * a chain, so eviction costs nothing.  It looks up the dynamic table
+ * before the static one, as most fields of a connection repeat.
  */
 
 #include <string.h>
@@ -140,6 +145,29 @@ h2x_equal(const uint8_t *a, const uint8_t *b, size_t n)
 }
 
 
+/*
+ * Copy n octets in 16-octet pieces: reads up to 15 octets past src + n
+ * and writes up to 15 past dst + n, both of which the caller provides.
+ */
+#define H2X_WILD  16
+
+typedef struct {
+    uint64_t  a, b;
+} h2x_16_t;
+
+static inline void
+h2x_copy_wild(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    h2x_16_t  t;
+    size_t    i;
+
+    for (i = 0; i < n; i += 16) {
+        memcpy(&t, src + i, 16);
+        memcpy(dst + i, &t, 16);
+    }
+}
+
+
 /* Copy n bytes from a ring at offset off (wrapping) to dst. */
 static inline void
 h2x_ring_read(uint8_t *dst, const uint8_t *ring, uint32_t size, uint32_t off,
@@ -208,38 +236,52 @@ h2x_huff_encoded_len(const uint8_t *s, size_t len)
 
     bits = 0;
     for (i = 0; i < len; i++) {
-        bits += h2x_huff_len[s[i]];
+        bits += h2x_huff_enc[s[i]] >> 32;
     }
 
     return (size_t) ((bits + 7) >> 3);
 }
 
 
-size_t
-h2x_huff_encode(uint8_t *dst, const uint8_t *s, size_t len)
+/*
+ * Huffman-encode s into dst, giving up (returning 0) as soon as the
+ * result would not be shorter than limit octets; dst needs limit + 4
+ * octets of room.  Returns the encoded length.
+ */
+static inline size_t
+h2x_huff_encode_lt(uint8_t *dst, const uint8_t *s, size_t len, size_t limit)
 {
-    uint8_t   *p;
-    uint64_t   acc;
-    unsigned   nb, l;
+    uint8_t   *p, *stop;
+    uint64_t   acc, e;
+    unsigned   nb;
     uint32_t   w;
     size_t     i;
 
     p = dst;
+    stop = dst + limit;
     acc = 0;
     nb = 0;
 
     for (i = 0; i < len; i++) {
-        l = h2x_huff_len[s[i]];
-        acc = acc << l | h2x_huff_code[s[i]];
-        nb += l;
+        e = h2x_huff_enc[s[i]];
+        acc = acc << (e >> 32) | (uint32_t) e;
+        nb += (unsigned) (e >> 32);
         if (nb >= 32) {
             nb -= 32;
             w = (uint32_t) (acc >> nb);
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            w = __builtin_bswap32(w);
+            memcpy(p, &w, 4);
+#else
             p[0] = (uint8_t) (w >> 24);
             p[1] = (uint8_t) (w >> 16);
             p[2] = (uint8_t) (w >> 8);
             p[3] = (uint8_t) w;
+#endif
             p += 4;
+            if (p >= stop) {
+                return 0;
+            }
         }
     }
 
@@ -253,7 +295,15 @@ h2x_huff_encode(uint8_t *dst, const uint8_t *s, size_t len)
         *p++ = (uint8_t) ((acc << (8 - nb)) | (0xff >> nb));
     }
 
-    return (size_t) (p - dst);
+    return p < stop ? (size_t) (p - dst) : 0;
+}
+
+
+size_t
+h2x_huff_encode(uint8_t *dst, const uint8_t *s, size_t len)
+{
+    /* a code is at most 30 bits: 4 octets per symbol always do */
+    return h2x_huff_encode_lt(dst, s, len, (size_t) -1 / 2);
 }
 
 
@@ -279,9 +329,10 @@ h2x_huff_keep(uint64_t acc, unsigned nb)
  * full (*pp tells how far it got; call again with more room) or
  * H2X_HUFF_BAD on EOS.  The caller checks the padding at the string end.
  */
-static inline int
+static h2x_inline int
 h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
-    const uint8_t *end, uint8_t *out, size_t *polen, size_t room, int store)
+    const uint8_t *end, const uint8_t *readable, uint8_t *out, size_t *polen,
+    size_t room, int store)
 {
     const uint8_t  *p;
     uint64_t        acc;
@@ -331,9 +382,23 @@ h2x_huff_run(uint64_t *pacc, unsigned *pnb, const uint8_t **pp,
          * symbols, so one check of the room covers them.
          */
         if (store && end - p < 8 && room - olen >= 16) {
-            while (nb <= 56 && p < end) {
-                acc |= (uint64_t) *p++ << (56 - nb);
-                nb += 8;
+            if (readable - p >= 8 && nb <= 56) {
+                /* one load, the octets past the string masked off */
+                k = (unsigned) (end - p);
+                if (k > (64 - nb) >> 3) {
+                    k = (64 - nb) >> 3;
+                }
+                if (k) {
+                    acc |= (h2x_load_be64(p) & (~(uint64_t) 0 << (64 - 8 * k)))
+                           >> nb;
+                    p += k;
+                    nb += 8 * k;
+                }
+            } else {
+                while (nb <= 56 && p < end) {
+                    acc |= (uint64_t) *p++ << (56 - nb);
+                    nb += 8;
+                }
             }
             for ( ;; ) {
                 e = h2x_huff_dec[acc >> (64 - H2X_HUFF_PEEK)];
@@ -436,7 +501,7 @@ h2x_huff_decode(uint8_t *dst, size_t room, const uint8_t *s, size_t len)
     olen = 0;
     p = s;
 
-    if (h2x_huff_run(&acc, &nb, &p, s + len, dst, &olen, room, 1)
+    if (h2x_huff_run(&acc, &nb, &p, s + len, s + len, dst, &olen, room, 1)
         != H2X_HUFF_OK
         || !h2x_huff_padding_ok(acc, nb))
     {
@@ -507,7 +572,7 @@ h2x_hpack_dec_init(h2x_hpack_dec_t *dec, const h2x_allocator_t *alloc,
     dec->ent_mask = n - 1;
 
     dec->ents = h2x_alloc(alloc, n * sizeof(h2x_hpack_dent_t));
-    dec->ring = h2x_alloc(alloc, dec->ring_size + 1);
+    dec->ring = h2x_alloc(alloc, dec->ring_size + H2X_WILD);
     dec->scratch = h2x_alloc(alloc, dec->ring_size + 2);
 
     if (dec->ents == NULL || dec->ring == NULL || dec->scratch == NULL) {
@@ -751,7 +816,15 @@ h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
             return H2X_OK;
         }
         d = out->buf + out->len;
-        h2x_ring_read(d, dec->ring, dec->ring_size, e->off, nlen + vlen + 2);
+        if (h2x_likely(e->off + nlen + vlen + 2 <= dec->ring_size
+                       && out->size - out->len >= nlen + vlen + 2 + H2X_WILD))
+        {
+            /* not wrapped, and room to spare: 16 octets at a time */
+            h2x_copy_wild(d, dec->ring + e->off, nlen + vlen + 2);
+        } else {
+            h2x_ring_read(d, dec->ring, dec->ring_size, e->off,
+                          nlen + vlen + 2);
+        }
         h->name = d;
         h->value = d + nlen + 1;
         h->flags = 0;
@@ -966,7 +1039,7 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
 
             if (dec->nostore) {
                 olen = 0;
-                rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop,
+                rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop, end,
                                   NULL, &olen, hard_left, 0);
                 *len += olen;
                 if (rc == H2X_HUFF_OK) {
@@ -980,7 +1053,7 @@ h2x_hpack_string_run(h2x_hpack_dec_t *dec, const uint8_t **pp,
                 room = dec->dst_len + hard_left;
             }
             olen = dec->dst_len;
-            rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop,
+            rc = h2x_huff_run(&dec->hbits, &dec->hnbits, &p, stop, end,
                               dec->dst, &olen, room, 1);
             *len += olen - dec->dst_len;
             dec->dst_len = olen;
@@ -1331,7 +1404,7 @@ h2x_hpack_hash(const uint8_t *p, size_t n, uint64_t seed)
     uint64_t  w0, w1, w2, w3, w4, h;
     uint32_t  a, b;
 
-    w2 = w3 = w4 = 0;
+    w2 = w3 = w4 = 0;   /* used when n > 16 only */
 
     if (n >= 8) {
         memcpy(&w0, p, 8);
@@ -1354,8 +1427,10 @@ h2x_hpack_hash(const uint8_t *p, size_t n, uint64_t seed)
 
     h = (seed + n) * 0x9e3779b97f4a7c15ull;
     h ^= (w0 ^ 0xa0761d6478bd642full) * (w1 ^ 0xe7037ed1a0b428dbull);
-    h ^= (w2 ^ 0x8ebc6af09c88c6e3ull) * (w3 ^ 0x589965cc75374cc3ull);
-    h ^= (w4 ^ h) * 0x1d8e4e27c47d124full;
+    if (n > 16) {
+        h ^= (w2 ^ 0x8ebc6af09c88c6e3ull) * (w3 ^ 0x589965cc75374cc3ull);
+        h ^= (w4 ^ h) * 0x1d8e4e27c47d124full;
+    }
     h ^= h >> 32;
     h *= 0xbf58476d1ce4e5b9ull;
     h ^= h >> 29;
@@ -1608,67 +1683,106 @@ h2x_hpack_put_int(uint8_t *p, size_t v, unsigned prefix, unsigned first)
 }
 
 
+/*
+ * A string literal: Huffman-coded when that is shorter.  The Huffman
+ * octets are written where the raw ones would go and the attempt stops
+ * once it is no shorter, so the string is read once; the length prefix
+ * shrinks (and the octets move) only when the shorter length needs fewer
+ * prefix octets.  Writes at most 4 octets past the raw form's end.
+ */
 static inline uint8_t *
 h2x_hpack_put_str(h2x_hpack_enc_t *enc, uint8_t *p, const uint8_t *s,
     size_t len)
 {
-    size_t  hlen;
+    size_t  hlen, k, kh;
 
     if (len && !(enc->mode & H2X_HPACK_ENC_NO_HUFFMAN)) {
-        hlen = h2x_huff_encoded_len(s, len);
-        if (hlen < len) {
+        k = h2x_hpack_int_len(len, 7);
+        hlen = h2x_huff_encode_lt(p + k, s, len, len);
+        if (hlen) {
+            kh = h2x_hpack_int_len(hlen, 7);
+            if (kh != k) {
+                memmove(p + kh, p + k, hlen);
+            }
             p = h2x_hpack_put_int(p, hlen, 7, 0x80);
-            return p + h2x_huff_encode(p, s, len);
+            return p + hlen;
         }
     }
 
     p = h2x_hpack_put_int(p, len, 7, 0);
-    memcpy(p, s, len);
+    h2x_copy(p, s, len);
 
     return p + len;
 }
 
 
-static inline size_t
-h2x_hpack_add_sat(size_t a, size_t b)
-{
-    return a + b < a ? (size_t) -1 : a + b;
-}
-
+/*
+ * Per field at most 6 octets of first octet and index, 2 x 6 of string
+ * lengths, 4 of a Huffman attempt past the end: 23 covers it, plus two
+ * size updates.  Lengths beyond 2^40 are not encodable here.
+ */
+#define H2X_HPACK_FIELD_SLACK  23
 
 size_t
 h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
     size_t n)
 {
-    size_t  total, i, f;
+    size_t  total, i;
 
-    /* two size updates of at most 1 + 5 octets */
     total = enc->update_pending ? 12 : 0;
 
     for (i = 0; i < n; i++) {
-        /* first octet and up to 5 of index, or a literal name */
-        f = h2x_hpack_add_sat(h[i].name_len,
-                              h2x_hpack_int_len(h[i].name_len, 7) + 6);
-        f = h2x_hpack_add_sat(f, h[i].value_len);
-        f = h2x_hpack_add_sat(f, h2x_hpack_int_len(h[i].value_len, 7));
-        total = h2x_hpack_add_sat(total, f);
+        if ((h[i].name_len | h[i].value_len) >> 40) {
+            return (size_t) -1;
+        }
+        total += h[i].name_len + h[i].value_len + H2X_HPACK_FIELD_SLACK;
+        if (total >> 62) {
+            return (size_t) -1;
+        }
     }
 
     return total;
 }
 
 
+/* The static index of name: value, or 0. */
+static inline unsigned
+h2x_hpack_static_value(unsigned sidx, const uint8_t *value, size_t vlen)
+{
+    const h2x_hpack_static_t  *st;
+    unsigned                   j, end;
+
+    end = sidx + h2x_hpack_static_span[sidx];
+    for (j = sidx; j < end; j++) {
+        st = &h2x_hpack_static[j];
+        if (st->value_len == vlen
+            && h2x_equal((const uint8_t *) st->value, value, vlen))
+        {
+            return j;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Per field: pseudo-headers first try the static table (":status: 200",
+ * ":method: GET"); then the dynamic table is searched for the exact field
+ * (most fields of a connection repeat: that is the path to keep short);
+ * only then is the name looked up in the static table, for the policy,
+ * an exact static match or the name's index.
+ */
 int
 h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
     uint8_t *buf, size_t size, size_t *written)
 {
-    const h2x_header_t         *f;
-    const h2x_hpack_eent_t     *e;
-    const h2x_hpack_static_t   *st;
-    uint8_t                    *p;
-    size_t                      i, nlen, vlen;
-    uint32_t                    id, hash, name_hash, nidx;
-    unsigned                    sidx, j, policy, never, index, have_nh;
+    const h2x_header_t      *f;
+    const h2x_hpack_eent_t  *e;
+    uint8_t                 *p;
+    size_t                   i, nlen, vlen;
+    uint32_t                 id, hash, name_hash, nidx;
+    unsigned                 sidx, j, policy, never, index, looked;
 
     if (size < h2x_hpack_enc_bound(enc, h, n)) {
         *written = 0;
@@ -1692,8 +1806,55 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
         f = &h[i];
         nlen = f->name_len;
         vlen = f->value_len;
+        sidx = 0;
+        looked = 0;
 
-        sidx = h2x_hpack_static_find(f->name, nlen);
+        if (nlen && f->name[0] == ':') {
+            sidx = h2x_hpack_static_find(f->name, nlen);
+            looked = 1;
+            if (sidx && !(f->flags & H2X_HEADER_NEVER_INDEX)) {
+                j = h2x_hpack_static_value(sidx, f->value, vlen);
+                if (j) {
+                    p = h2x_hpack_put_int(p, j, 7, 0x80);
+                    continue;
+                }
+            }
+        }
+
+        name_hash = h2x_hpack_hash(f->name, nlen, 0x100);
+        hash = h2x_hpack_hash(f->value, vlen, name_hash);
+
+        /* an exact match in the dynamic table; sensitive fields are
+         * never put there, and the caller's never-indexed stay literal */
+        if (!(f->flags & H2X_HEADER_NEVER_INDEX)) {
+            for (id = enc->buckets[hash & enc->bucket_mask];
+                 id >= enc->oldest_id;
+                 id = e->next)
+            {
+                e = &enc->ents[id & enc->ent_mask];
+                if (e->hash == hash && e->value_len == vlen
+                    && e->name_len == nlen
+                    && h2x_ring_equal(enc->ring, enc->ring_size, e->off,
+                                      f->name, nlen)
+                    && h2x_ring_equal(enc->ring, enc->ring_size,
+                                      h2x_ring_off(enc->ring_size, e->off,
+                                                   nlen),
+                                      f->value, vlen))
+                {
+                    break;
+                }
+            }
+
+            if (id >= enc->oldest_id) {
+                p = h2x_hpack_put_int(p, H2X_HPACK_STATIC_COUNT
+                                         + (enc->next_id - id), 7, 0x80);
+                continue;
+            }
+        }
+
+        if (!looked) {
+            sidx = h2x_hpack_static_find(f->name, nlen);
+        }
         policy = h2x_hpack_enc_policy[sidx];
 
         if (enc->mode & H2X_HPACK_ENC_INDEX_ALL) {
@@ -1711,84 +1872,18 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
                        <= (size_t) enc->max_size * 3;
         }
 
-        have_nh = 0;
-        name_hash = 0;
-
-        if (!never) {
-            /* an exact match in the static table */
-            if (sidx) {
-                for (j = sidx;
-                     j <= H2X_HPACK_STATIC_COUNT
-                     && h2x_hpack_static_first[j] == sidx;
-                     j++)
-                {
-                    st = &h2x_hpack_static[j];
-                    if (st->value_len == vlen
-                        && h2x_equal((const uint8_t *) st->value, f->value,
-                                     vlen))
-                    {
-                        break;
-                    }
-                }
-                if (j <= H2X_HPACK_STATIC_COUNT
-                    && h2x_hpack_static_first[j] == sidx)
-                {
-                    p = h2x_hpack_put_int(p, j, 7, 0x80);
-                    continue;
-                }
-                hash = h2x_hpack_hash(f->value, vlen, sidx);
-
-                if (!index && !(enc->mode & H2X_HPACK_ENC_INDEX_ALL)
-                    && policy == H2X_EP_LITERAL)
-                {
-                    /* values of this name never enter our table */
-                    goto literal;
-                }
-
-            } else {
-                name_hash = h2x_hpack_hash(f->name, nlen, 0x100);
-                have_nh = 1;
-                hash = h2x_hpack_hash(f->value, vlen, name_hash);
-            }
-
-            /* an exact match in the dynamic table */
-            for (id = enc->buckets[hash & enc->bucket_mask];
-                 id >= enc->oldest_id;
-                 id = e->next)
-            {
-                e = &enc->ents[id & enc->ent_mask];
-                if (e->hash == hash && e->value_len == vlen
-                    && e->sidx == sidx && e->name_len == nlen
-                    && (sidx
-                        || h2x_ring_equal(enc->ring, enc->ring_size, e->off,
-                                          f->name, nlen))
-                    && h2x_ring_equal(enc->ring, enc->ring_size,
-                                      h2x_ring_off(enc->ring_size, e->off,
-                                                   nlen),
-                                      f->value, vlen))
-                {
-                    break;
-                }
-            }
-
-            if (id >= enc->oldest_id) {
-                p = h2x_hpack_put_int(p, H2X_HPACK_STATIC_COUNT
-                                         + (enc->next_id - id), 7, 0x80);
+        /* an exact match in the static table (regular names) */
+        if (sidx && !never && !looked) {
+            j = h2x_hpack_static_value(sidx, f->value, vlen);
+            if (j) {
+                p = h2x_hpack_put_int(p, j, 7, 0x80);
                 continue;
             }
-
-        } else {
-            hash = 0;
         }
-
-    literal:
 
         /* the name: static index, dynamic index, or literal */
         nidx = sidx;
         if (!sidx) {
-            if (!have_nh) {
-                name_hash = h2x_hpack_hash(f->name, nlen, 0x100);
-            }
             for (id = enc->name_buckets[name_hash & enc->bucket_mask];
                  id >= enc->oldest_id;
                  id = e->next_name)
@@ -1816,9 +1911,6 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
         p = h2x_hpack_put_str(enc, p, f->value, vlen);
 
         if (index) {
-            if (never) {
-                hash = 0;
-            }
             h2x_hpack_enc_insert(enc, f->name, nlen, f->value, vlen, hash,
                                  name_hash, sidx);
         }

@@ -199,10 +199,10 @@ typedef struct {
     uint8_t                   *scratch;   /* strings of a discarded field */
 
     /* block state */
-    unsigned                   in_block:1;
-    unsigned                   field_start:1;  /* no field yet: updates ok */
-    unsigned                   too_large:1;
-    unsigned                   failed:1;
+    uint8_t                    in_block;
+    uint8_t                    field_start;  /* no field yet: updates ok */
+    uint8_t                    too_large;
+    uint8_t                    failed;
     int                        fail_rc;
     size_t                     list_size;
     size_t                     nfields;
@@ -213,9 +213,9 @@ typedef struct {
     uint32_t                   ival;       /* integer being decoded */
     unsigned                   ishift;
     uint32_t                   slen;       /* string bytes still to read */
-    unsigned                   huff:1;
-    unsigned                   discard:1;  /* field is not output */
-    unsigned                   nostore:1;  /* field bytes are not kept */
+    uint8_t                    huff;
+    uint8_t                    discard;    /* field is not output */
+    uint8_t                    nostore;    /* field bytes are not kept */
     unsigned                   hnbits;
     uint64_t                   hbits;      /* Huffman bits, left-justified */
     uint8_t                   *dst;        /* the field's strings */

@@ -19,7 +19,7 @@
 static void h2x_out_advance(h2x_session_t *s, size_t n);
 
 
-static int
+int
 h2x_out_entries(h2x_session_t *s, size_t need)
 {
     size_t      size;
@@ -708,7 +708,8 @@ h2x_session_want_write(h2x_session_t *s)
         return 1;
     }
 
-    return s->sched_mask != 0 && !s->failed;
+    /* streams in the scheduler have stream window; the connection's? */
+    return s->sched_mask != 0 && !s->failed && s->conn_send_window > 0;
 }
 
 

@@ -39,6 +39,7 @@ static void h2x_stream_free(h2x_session_t *s, h2x_stream_t *st);
 static int h2x_stream_error(h2x_session_t *s, uint32_t sid, uint32_t code,
     const char *reason);
 static void h2x_goaway_final(h2x_session_t *s);
+static void h2x_credit(h2x_session_t *s, h2x_stream_t *st, size_t n);
 
 
 static const h2x_frame_callbacks_t  h2x_session_frame_cb = {
@@ -399,6 +400,8 @@ h2x_release_queue(h2x_session_t *s, h2x_stream_t *st)
 void
 h2x_stream_closed(h2x_session_t *s, h2x_stream_t *st, uint32_t code)
 {
+    size_t  held;
+
     if (st->state == H2X_ST_CLOSED) {
         return;
     }
@@ -423,10 +426,10 @@ h2x_stream_closed(h2x_session_t *s, h2x_stream_t *st, uint32_t code)
 
     /* body the adapter will not consume any more: credit the connection */
     if (st->unconsumed || st->rbuf_end > st->rbuf_start) {
-        s->conn_recv_unacked += (uint32_t) (st->unconsumed
-                                            + st->rbuf_end - st->rbuf_start);
+        held = st->unconsumed + st->rbuf_end - st->rbuf_start;
         st->unconsumed = 0;
         st->rbuf_start = st->rbuf_end = 0;
+        h2x_credit(s, NULL, held);
     }
 
     if (st->announced && !st->released && !st->close_cb) {
@@ -550,10 +553,16 @@ h2x_stream_error(h2x_session_t *s, uint32_t sid, uint32_t code,
 }
 
 
-/* The adapter (or the engine) took n body bytes: credit, batched. */
+/*
+ * The adapter (or the engine) took n body bytes: credit, batched.  A
+ * stream gets a WINDOW_UPDATE once the peer's allowance is short of the
+ * window (less what the adapter still holds) by half the window; this
+ * also reopens windows made negative by a smaller SETTINGS value.
+ */
 static void
 h2x_credit(h2x_session_t *s, h2x_stream_t *st, size_t n)
 {
+    int64_t   deficit;
     uint32_t  inc;
 
     s->conn_recv_unacked += (uint32_t) n;
@@ -568,17 +577,18 @@ h2x_credit(h2x_session_t *s, h2x_stream_t *st, size_t n)
         }
     }
 
-    if (st == NULL || st->recv_end || st->state == H2X_ST_CLOSED) {
+    if (st == NULL || st->recv_end || st->state == H2X_ST_CLOSED
+        || s->failed)
+    {
         return;
     }
 
-    st->recv_unacked += (uint32_t) n;
+    deficit = (int64_t) s->local_iws - (int64_t) st->unconsumed
+              - (int64_t) (st->rbuf_end - st->rbuf_start) - st->recv_window;
 
-    if (st->recv_unacked >= s->local_iws / 2 && !s->failed) {
-        inc = st->recv_unacked;
-        if (h2x_out_window_update(s, st->id, inc) == H2X_OK) {
-            st->recv_window += inc;
-            st->recv_unacked = 0;
+    if (deficit > 0 && deficit >= s->local_iws / 2) {
+        if (h2x_out_window_update(s, st->id, (uint32_t) deficit) == H2X_OK) {
+            st->recv_window += deficit;
         }
     }
 }
@@ -1695,6 +1705,7 @@ h2x_settings_acked(h2x_session_t *s)
         for (i = 0; i <= s->hash_mask; i++) {
             for (st = s->hash[i]; st; st = st->hnext) {
                 st->recv_window -= (int64_t) old - s->local_iws;
+                h2x_credit(s, st, 0);
             }
         }
     }
@@ -2262,7 +2273,8 @@ h2x_stream_submit_response(h2x_session_t *s, h2x_stream_t *st,
     buf[2] = (char) ('0' + status % 10);
     buf[3] = '\0';
 
-    if (h2x_out_reserve(s, 0) == NULL) {
+    /* the HEADERS and an END marker */
+    if (h2x_out_entries(s, 2) != H2X_OK) {
         return H2X_NOMEM;
     }
 
@@ -2286,11 +2298,7 @@ h2x_stream_submit_response(h2x_session_t *s, h2x_stream_t *st,
 
     if (end_stream) {
         st->end_queued = 1;
-        /* the END marker: room was reserved with the headers */
-        if (s->out_count == s->out_size) {
-            /* cannot happen: h2x_out_reserve() keeps one free entry */
-            return H2X_ERROR;
-        }
+        /* the END marker: room was reserved above */
         s->out[s->out_count].kind = H2X_OUT_END;
         s->out[s->out_count].len = 0;
         s->out[s->out_count].off = 0;

@@ -118,7 +118,6 @@ struct h2x_stream_s {
 
     /* input */
     int64_t                    recv_window;   /* peer may still send */
-    uint32_t                   recv_unacked;  /* consumed, not credited */
     size_t                     unconsumed;    /* delivered, not consumed */
     int64_t                    content_length;
     uint64_t                   data_received;
@@ -277,6 +276,7 @@ void h2x_release_queue(h2x_session_t *s, h2x_stream_t *st);
 void h2x_node_free(h2x_session_t *s, h2x_cnode_t *n);
 
 /* h2x_out.c */
+int h2x_out_entries(h2x_session_t *s, size_t need);
 uint8_t *h2x_out_reserve(h2x_session_t *s, size_t n);
 void h2x_out_commit(h2x_session_t *s, size_t n, uint32_t nctrl);
 int h2x_out_frame(h2x_session_t *s, const uint8_t *frame, size_t n,

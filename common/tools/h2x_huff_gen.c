@@ -7,7 +7,8 @@
  *   make gen-check   regenerate into build/ and fail on any difference
  *
  * Output:
- *   h2x_huff_code[257], h2x_huff_len[257]   encoder (EOS is 256)
+ *   h2x_huff_code[257], h2x_huff_len[257]   the code (EOS is 256)
+ *   h2x_huff_enc[256]                       encoder: len << 32 | code
  *   h2x_huff_dec[1 << H2X_HUFF_PEEK]        decoder: the next PEEK bits
  *       give up to two symbols whose codes fit in them:
  *       sym1 | sym2 << 8 | bits of both << 16 | bits of sym1 << 24,
@@ -20,6 +21,8 @@
  *   h2x_hpack_static[62]                    Appendix A, index 1..61
  *   h2x_hpack_static_first[62]              the lowest index with the
  *       same name as each index
+ *   h2x_hpack_static_span[62]               at a lowest index, how many
+ *       entries have that name (0 elsewhere)
  *   h2x_hpack_static_slot[]                 collision-free hash of the
  *       distinct static names (H2X_HPACK_STATIC_HASH) to their lowest
  *       index, 0 for an empty slot
@@ -575,6 +578,13 @@ main(void)
     }
     printf("\n};\n\n");
 
+    printf("static const uint64_t  h2x_huff_enc[256] = {");
+    for (sym = 0; sym < 256; sym++) {
+        printf("%s0x%02x%08x,", sym % 4 ? " " : "\n    ", huff[sym].len,
+               huff[sym].code);
+    }
+    printf("\n};\n\n");
+
     printf("static const uint32_t  h2x_huff_dec[%d] = {", 1 << PEEK);
     for (i = 0; i < 1 << PEEK; i++) {
         printf("%s0x%08x,", i % 6 ? " " : "\n    ", dec[i]);
@@ -621,6 +631,24 @@ main(void)
     for (i = 0, n = 0; i <= 61; i++) {
         if (i <= 1 || strcmp(static_table[i][0], static_table[i - 1][0]) != 0) {
             n = i;
+        }
+        printf("%s%2d,", i % 16 ? " " : "\n    ", n);
+    }
+    printf("\n};\n\n");
+
+    printf("static const uint8_t  h2x_hpack_static_span[62] = {");
+    for (i = 0; i <= 61; i++) {
+        n = 0;
+        if (i >= 1 && (i == 1 || strcmp(static_table[i][0],
+                                        static_table[i - 1][0]) != 0))
+        {
+            for (n = 1; i + n <= 61
+                        && strcmp(static_table[i + n][0], static_table[i][0])
+                           == 0;
+                 n++)
+            {
+                /* void */
+            }
         }
         printf("%s%2d,", i % 16 ? " " : "\n    ", n);
     }
