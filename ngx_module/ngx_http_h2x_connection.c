@@ -168,12 +168,6 @@ ngx_http_h2x_apply_conf(h2x_config_t *cfg, ngx_http_h2x_srv_conf_t *conf)
                      NGX_CONF_UNSET_MSEC);
 
 #undef ngx_http_h2x_set
-
-    if (conf->concurrent_streams != NGX_CONF_UNSET_UINT
-        && conf->max_new_streams == NGX_CONF_UNSET_UINT)
-    {
-        cfg->max_new_streams_per_feed = 2 * conf->concurrent_streams;
-    }
 }
 
 

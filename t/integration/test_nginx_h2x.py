@@ -15,7 +15,7 @@ import pytest
 
 from h2xtest import doc, NGINX_TARGETS
 from h2xtest.clients import curl, h2load, nghttp
-from h2xtest.ngx_backend import Backend, big_bytes
+from h2xtest.ngx_backend import Backend, FastCGI, big_bytes
 from h2xtest.ngx_raw import RawH2
 
 SCHEMES = ["https", "h2c"]
@@ -49,6 +49,10 @@ location = /ssi.html { ssi on; }
 location /auth/ { auth_request /authok; alias %(doc)s/; }
 location = /authok { internal; return 204; }
 location /rate/ { limit_rate 8k; alias %(doc)s/; }
+location /aio/ { aio threads; sendfile on; alias %(doc)s/; }
+location /fcgi/ { fastcgi_pass 127.0.0.1:%(fcgi)d; include /etc/nginx/fastcgi_params; }
+location /fcginobuf/ { fastcgi_pass 127.0.0.1:%(fcgi)d; fastcgi_request_buffering off;
+                       include /etc/nginx/fastcgi_params; }
 location = /vars { return 200 "h2x=$h2x sid=$h2x_stream_id proto=$server_protocol http2=$http2 scheme=$scheme\\n"; }
 """
 
@@ -67,11 +71,13 @@ def _prepare_docroot(docroot):
 @pytest.fixture(scope="module")
 def ngx(h2x_site):
     be = Backend().start()
+    fcgi = FastCGI().start()
     _prepare_docroot(h2x_site.docroot)
     srv = h2x_site.nginx(NGINX_TARGETS, log_level="info",
                          http_extra=LOG_FORMAT)
     srv.server_extra = {
         name: LOCATIONS % {"doc": h2x_site.docroot, "be": be.port,
+                           "fcgi": fcgi.port,
                            "log": os.path.join(srv.workdir,
                                                "access-%s.log" % name)}
         for name in NGINX_TARGETS}
@@ -80,6 +86,7 @@ def ngx(h2x_site):
     yield srv
     srv.stop()
     be.stop()
+    fcgi.stop()
 
 
 @pytest.fixture(params=NGINX_TARGETS)
@@ -230,6 +237,26 @@ def test_proxy_responses(t, scheme):
     assert (r.status, r.body) == (200, big_bytes(100000))
     r = h2(t, scheme, "nobuf/big?n=200000")
     assert (r.status, r.body) == (200, big_bytes(200000))
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_aio_threads(t, scheme):
+    for path in ("aio/1m.bin", "aio/10k.bin"):
+        r = h2(t, scheme, path)
+        assert (r.status, r.body) == (200, doc(path[4:]))
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("loc", ["fcgi", "fcginobuf"])
+def test_fastcgi(t, scheme, loc, tmp_path):
+    r = h2(t, scheme, "%s/x?a=1" % loc)
+    assert (r.status, r.body) == (200, ("GET /%s/x?a=1 0\n" % loc).encode())
+    p = tmp_path / "body"
+    p.write_bytes(big_bytes(100000))
+    r = h2(t, scheme, "%s/y" % loc, "--data-binary", "@%s" % p)
+    assert (r.status, r.body) == (200, ("POST /%s/y 100000\n" % loc).encode())
+    status, body = _curl_stdin(t, scheme, "%s/z" % loc, big_bytes(70000))
+    assert (status, body) == (200, ("POST /%s/z 70000\n" % loc).encode())
 
 
 def _echo(r):

@@ -139,3 +139,95 @@ class Backend:
     def stop(self):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class FastCGI:
+    """A FastCGI responder on 127.0.0.1: answers every request with
+    "Content-Type: text/plain" and a body "<method> <uri> <stdin length>"."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.running = True
+
+    def start(self):
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def stop(self):
+        self.running = False
+        self.sock.close()
+
+    def _accept(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,),
+                             daemon=True).start()
+
+    @staticmethod
+    def _read(conn, n):
+        data = b""
+        while len(data) < n:
+            part = conn.recv(n - len(data))
+            if not part:
+                raise EOFError()
+            data += part
+        return data
+
+    @staticmethod
+    def _params(data):
+        out, i = {}, 0
+        while i < len(data):
+            lens = []
+            for _ in range(2):
+                b = data[i]
+                if b >> 7:
+                    lens.append(int.from_bytes(data[i:i + 4], "big")
+                                & 0x7fffffff)
+                    i += 4
+                else:
+                    lens.append(b)
+                    i += 1
+            k = data[i:i + lens[0]]
+            v = data[i + lens[0]:i + lens[0] + lens[1]]
+            i += lens[0] + lens[1]
+            out[k.decode()] = v.decode("latin-1")
+        return out
+
+    def _serve(self, conn):
+        params, stdin, rid = b"", b"", 1
+        try:
+            while True:
+                hdr = self._read(conn, 8)
+                ver, typ, rid, clen, plen = hdr[0], hdr[1], \
+                    int.from_bytes(hdr[2:4], "big"), \
+                    int.from_bytes(hdr[4:6], "big"), hdr[6]
+                content = self._read(conn, clen)
+                self._read(conn, plen)
+                if typ == 4:            # FCGI_PARAMS
+                    params += content
+                elif typ == 5:          # FCGI_STDIN
+                    if not content:
+                        break
+                    stdin += content
+            p = self._params(params)
+            body = ("%s %s %d\n" % (p.get("REQUEST_METHOD"),
+                                    p.get("REQUEST_URI"),
+                                    len(stdin))).encode()
+            out = b"Content-Type: text/plain\r\n\r\n" + body
+            rec = bytes([1, 6]) + rid.to_bytes(2, "big") + \
+                len(out).to_bytes(2, "big") + b"\0\0" + out
+            rec += bytes([1, 6]) + rid.to_bytes(2, "big") + b"\0\0\0\0"
+            rec += bytes([1, 3]) + rid.to_bytes(2, "big") + \
+                (8).to_bytes(2, "big") + b"\0\0" + b"\0" * 8
+            conn.sendall(rec)
+        except (EOFError, OSError):
+            pass
+        finally:
+            conn.close()
