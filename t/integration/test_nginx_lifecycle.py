@@ -231,7 +231,7 @@ def test_reload_under_load(server_factory, name):
         stop.set()
         for th in threads:
             th.join(30)
-    assert stats["ok"] > 100, stats
+    assert stats["ok"] > 30, stats
     assert (stats["bad"], stats["reset"], stats["lost"]) == (0, 0, 0), stats
 
 
