@@ -624,7 +624,7 @@ h2x_hpack_dec_evict(h2x_hpack_dec_t *dec, uint32_t max)
  */
 static void
 h2x_hpack_dec_insert(h2x_hpack_dec_t *dec, const uint8_t *name,
-    size_t name_len, const uint8_t *value, size_t value_len)
+    size_t name_len, const uint8_t *value, size_t value_len, uint32_t sidx)
 {
     h2x_hpack_dent_t  *e;
     size_t             size;
@@ -661,6 +661,7 @@ h2x_hpack_dec_insert(h2x_hpack_dec_t *dec, const uint8_t *name,
     e->off = off;
     e->name_len = (uint32_t) name_len;
     e->value_len = (uint32_t) value_len;
+    e->sidx = sidx;
     dec->head++;
     dec->count++;
     dec->size += (uint32_t) size;
@@ -757,6 +758,7 @@ h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
     h2x_header_t              *h;
     uint8_t                   *d;
     size_t                     nlen, vlen;
+    uint32_t                   voff;
 
     if (idx == 0) {
         return H2X_ERROR;
@@ -809,6 +811,27 @@ h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
         h->value = (const uint8_t *) st->value;
         h->flags = H2X_HEADER_STATIC_NAME
                    | (unsigned) h2x_hpack_static_first[idx] << 8;
+
+    } else if (e->sidx) {
+        /* the name is a static one: copy the value only */
+        if (out->size - out->len < vlen + 1) {
+            dec->too_large = 1;
+            return H2X_OK;
+        }
+        d = out->buf + out->len;
+        voff = h2x_ring_off(dec->ring_size, e->off, nlen + 1);
+        if (h2x_likely(voff + vlen + 1 <= dec->ring_size
+                       && out->size - out->len >= vlen + 1 + H2X_WILD))
+        {
+            h2x_copy_wild(d, dec->ring + voff, vlen + 1);
+        } else {
+            h2x_ring_read(d, dec->ring, dec->ring_size, voff, vlen + 1);
+        }
+        h->name = (const uint8_t *) h2x_hpack_static[e->sidx].name;
+        h->value = d;
+        h->flags = H2X_HEADER_STATIC_NAME
+                   | (unsigned) h2x_hpack_static_first[e->sidx] << 8;
+        out->len += vlen + 1;
 
     } else {
         if (out->size - out->len < nlen + vlen + 2) {
@@ -948,6 +971,10 @@ h2x_hpack_literal_name(h2x_hpack_dec_t *dec, uint32_t idx)
     }
 
     e = &dec->ents[(dec->head - 1 - idx) & dec->ent_mask];
+    if (e->sidx) {
+        return h2x_hpack_literal_name(dec, e->sidx);
+    }
+
     nlen = e->name_len;
     dec->name_len = nlen;
 
@@ -1140,7 +1167,8 @@ h2x_hpack_literal_end(h2x_hpack_dec_t *dec, h2x_hpack_out_t *out)
         if (dec->nostore) {
             h2x_hpack_dec_evict(dec, 0);
         } else {
-            h2x_hpack_dec_insert(dec, name, nlen, value, vlen);
+            h2x_hpack_dec_insert(dec, name, nlen, value, vlen,
+                                 dec->sname_idx);
         }
     }
 
@@ -1370,6 +1398,9 @@ done:
 
 /* ---- encoder ----------------------------------------------------------- */
 
+/* After this many entries of a name evicted unused, stop indexing it. */
+#define H2X_HPACK_UNUSED_MAX  4
+
 /* What the default policy does with a field, by static name index. */
 #define H2X_EP_INDEX    0
 #define H2X_EP_LITERAL  1   /* without indexing: values rarely repeat */
@@ -1543,14 +1574,22 @@ h2x_hpack_enc_set_peer_table_size(h2x_hpack_enc_t *enc, uint32_t size)
 }
 
 
+/* Evict down to max; learn (policy != 0) whether entries were of use. */
 static void
-h2x_hpack_enc_evict(h2x_hpack_enc_t *enc, uint32_t max)
+h2x_hpack_enc_evict(h2x_hpack_enc_t *enc, uint32_t max, int learn)
 {
     h2x_hpack_eent_t  *e;
     uint32_t           n;
 
     while (enc->size > max) {
         e = &enc->ents[enc->oldest_id & enc->ent_mask];
+        if (learn) {
+            if (e->used) {
+                enc->unused[e->slot] = 0;
+            } else if (enc->unused[e->slot] < 64) {
+                enc->unused[e->slot]++;
+            }
+        }
         n = e->name_len + e->value_len;
         enc->size -= n + H2X_HPACK_ENTRY_OVERHEAD;
         enc->ring_used -= n;
@@ -1598,11 +1637,11 @@ h2x_hpack_enc_insert(h2x_hpack_enc_t *enc, const uint8_t *name,
     size = name_len + value_len + H2X_HPACK_ENTRY_OVERHEAD;
 
     if (size > enc->max_size) {
-        h2x_hpack_enc_evict(enc, 0);
+        h2x_hpack_enc_evict(enc, 0, 1);
         return;
     }
 
-    h2x_hpack_enc_evict(enc, enc->max_size - (uint32_t) size);
+    h2x_hpack_enc_evict(enc, enc->max_size - (uint32_t) size, 1);
 
     if (h2x_unlikely(enc->next_id == 0xffffffff)) {
         h2x_hpack_enc_renumber(enc);
@@ -1629,7 +1668,9 @@ h2x_hpack_enc_insert(h2x_hpack_enc_t *enc, const uint8_t *name,
     *b = id;
 
     e->name_hash = name_hash;
-    e->sidx = sidx;
+    e->sidx = (uint16_t) sidx;
+    e->slot = (uint8_t) (sidx ? sidx : 64 + (name_hash & 63));
+    e->used = 0;
     if (sidx == 0) {
         /* names of the static table are always found there */
         b = &enc->name_buckets[name_hash & enc->bucket_mask];
@@ -1717,11 +1758,12 @@ h2x_hpack_put_str(h2x_hpack_enc_t *enc, uint8_t *p, const uint8_t *s,
 
 
 /*
- * Per field at most 6 octets of first octet and index, 2 x 6 of string
- * lengths, 4 of a Huffman attempt past the end: 23 covers it, plus two
- * size updates.  Lengths beyond 2^40 are not encodable here.
+ * Per field, with lengths below 2^40: a literal name takes 1 + 7 + 7
+ * octets of first octet and length prefixes, an indexed name 6 + 7, and
+ * a Huffman attempt may run 4 octets past the raw form before it gives
+ * up: 19 at most, so H2X_HPACK_FIELD_BOUND (23) covers it.  Plus two size
+ * updates.
  */
-#define H2X_HPACK_FIELD_SLACK  23
 
 size_t
 h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
@@ -1735,7 +1777,7 @@ h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
         if ((h[i].name_len | h[i].value_len) >> 40) {
             return (size_t) -1;
         }
-        total += h[i].name_len + h[i].value_len + H2X_HPACK_FIELD_SLACK;
+        total += h[i].name_len + h[i].value_len + H2X_HPACK_FIELD_BOUND;
         if (total >> 62) {
             return (size_t) -1;
         }
@@ -1778,7 +1820,7 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
     uint8_t *buf, size_t size, size_t *written)
 {
     const h2x_header_t      *f;
-    const h2x_hpack_eent_t  *e;
+    h2x_hpack_eent_t        *e;
     uint8_t                 *p;
     size_t                   i, nlen, vlen;
     uint32_t                 id, hash, name_hash, nidx;
@@ -1794,11 +1836,11 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
     if (enc->update_pending) {
         if (enc->update_min < enc->update_final) {
             p = h2x_hpack_put_int(p, enc->update_min, 5, 0x20);
-            h2x_hpack_enc_evict(enc, enc->update_min);
+            h2x_hpack_enc_evict(enc, enc->update_min, 0);
         }
         p = h2x_hpack_put_int(p, enc->update_final, 5, 0x20);
         enc->max_size = enc->update_final;
-        h2x_hpack_enc_evict(enc, enc->max_size);
+        h2x_hpack_enc_evict(enc, enc->max_size, 0);
         enc->update_pending = 0;
     }
 
@@ -1846,6 +1888,7 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
             }
 
             if (id >= enc->oldest_id) {
+                enc->ents[id & enc->ent_mask].used = 1;
                 p = h2x_hpack_put_int(p, H2X_HPACK_STATIC_COUNT
                                          + (enc->next_id - id), 7, 0x80);
                 continue;
@@ -1870,6 +1913,15 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
                         || (f->flags & H2X_HEADER_INDEX))
                     && (nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD) * 4
                        <= (size_t) enc->max_size * 3;
+
+            j = sidx ? sidx : 64 + (name_hash & 63);
+            if (index && !(f->flags & H2X_HEADER_INDEX)
+                && enc->unused[j] >= H2X_HPACK_UNUSED_MAX
+                && (++enc->probe[j] & 15) != 0)
+            {
+                /* this name's values lately left the table unused */
+                index = 0;
+            }
         }
 
         /* an exact match in the static table (regular names) */

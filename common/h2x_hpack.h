@@ -86,9 +86,9 @@
 /* Decoder output: the name is a static-table name (so it is valid and
  * lowercase); H2X_HEADER_STATIC_INDEX(flags) is the lowest static index
  * with that name (1 ":authority" .. 61 "www-authenticate"), so sessions
- * can switch on it instead of comparing strings.  0 when the name came
- * as a literal or from the dynamic table, even when it equals a static
- * name. */
+ * can switch on it instead of comparing strings.  Set when the name was
+ * given by static index, directly or through a dynamic entry that got it
+ * so; not when it came as a literal, even one equal to a static name. */
 #define H2X_HEADER_STATIC_NAME    0x0008
 #define H2X_HEADER_STATIC_INDEX(flags)  (((flags) >> 8) & 0xff)
 
@@ -176,6 +176,7 @@ typedef struct {
     uint32_t                   off;     /* of the name in the byte ring */
     uint32_t                   name_len;
     uint32_t                   value_len;
+    uint32_t                   sidx;    /* static index of the name, or 0 */
 } h2x_hpack_dent_t;
 
 
@@ -231,7 +232,8 @@ typedef struct {
 /*
  * limits may be NULL for the defaults.  Allocates the dynamic table
  * (limits->max_table_size bytes plus bookkeeping) and a scratch area of
- * the same size; returns H2X_OK, or H2X_NOMEM with nothing allocated.
+ * the same size; returns H2X_OK, H2X_NOMEM with nothing allocated, or
+ * H2X_ERROR for a max_table_size above 2^30.
  */
 int h2x_hpack_dec_init(h2x_hpack_dec_t *dec, const h2x_allocator_t *alloc,
     const h2x_hpack_limits_t *limits);
@@ -276,7 +278,9 @@ typedef struct {
     uint32_t                   hash;       /* of name and value */
     uint32_t                   next_name;  /* older id, same name bucket */
     uint32_t                   next;       /* older id, same field bucket */
-    uint32_t                   sidx;       /* static index of the name */
+    uint16_t                   sidx;       /* static index of the name */
+    uint8_t                    slot;       /* of the adaptive policy */
+    uint8_t                    used;       /* matched since inserted */
 } h2x_hpack_eent_t;
 
 
@@ -300,6 +304,11 @@ typedef struct {
     uint32_t                   max_size;  /* current maximum */
     uint32_t                   cap;       /* our cap, from _init */
 
+    /* adaptive policy: per name (static index, or a hash of other
+     * names), entries lately evicted without ever being matched */
+    uint8_t                    unused[128];
+    uint8_t                    probe[128];
+
     /* size updates to emit at the start of the next block */
     unsigned                   update_pending:1;
     uint32_t                   update_min;
@@ -322,8 +331,12 @@ void h2x_hpack_enc_free(h2x_hpack_enc_t *enc);
  * size update(s) are emitted at the start of the next block. */
 void h2x_hpack_enc_set_peer_table_size(h2x_hpack_enc_t *enc, uint32_t size);
 
-/* The largest number of bytes h2x_hpack_encode() can write for this list
- * (including pending table size updates).  Cheap: no hashing. */
+/* The largest number of bytes h2x_hpack_encode() can write for this list:
+ * the sum of name_len + value_len + H2X_HPACK_FIELD_BOUND per field, plus
+ * 12 while table size updates are pending (SIZE_MAX for lengths beyond
+ * 2^40).  Cheap: one addition per field. */
+#define H2X_HPACK_FIELD_BOUND  23
+
 size_t h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
     size_t n);
 
@@ -337,8 +350,10 @@ size_t h2x_hpack_enc_bound(const h2x_hpack_enc_t *enc, const h2x_header_t *h,
  * "proxy-authorization", "set-cookie" and cookies shorter than 20 bytes
  * are never indexed, as is any field flagged H2X_HEADER_NEVER_INDEX;
  * values that rarely repeat (":path", "content-length", "etag",
- * "last-modified", "location", "age", ...) and fields larger than 3/4
- * of the table are literals without indexing; the rest is indexed.
+ * "location", "age", "if-none-match", ...) and fields larger than 3/4 of
+ * the table are literals without indexing; the rest is indexed, except
+ * that a name whose last 4 entries all left the table unused (a request
+ * id, say) is no longer indexed, bar one field in 16 as a probe.
  */
 int h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
     uint8_t *buf, size_t size, size_t *written);

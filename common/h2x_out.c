@@ -194,6 +194,17 @@ h2x_out_headers(h2x_session_t *s, uint32_t sid, const char *status,
     uint8_t       *p, *end;
     h2x_header_t   st;
 
+    if (!s->enc_ready) {
+        /* the encoder comes with the first response (idle memory) */
+        if (h2x_hpack_enc_init(&s->enc, &s->hpack_a, 0) != H2X_OK) {
+            return H2X_NOMEM;
+        }
+        s->enc_ready = 1;
+        if (s->peer_table_set) {
+            h2x_hpack_enc_set_peer_table_size(&s->enc, s->peer_table_size);
+        }
+    }
+
     w1 = 0;
     bound = h2x_hpack_enc_bound(&s->enc, h, n);
 
@@ -697,6 +708,9 @@ h2x_session_sent(h2x_session_t *s, size_t n)
         s->out_head_off = 0;
         s->olen = 0;
         s->last_bytes_open = 0;
+
+        /* nothing in flight, no stream: the buffers go */
+        h2x_trim(s);
     }
 }
 

@@ -112,7 +112,7 @@ h2x_s_alloc(h2x_session_t *s, size_t size)
     }
 
     *(size_t *) p = size;
-    s->mem += size;
+    s->mem += size + H2X_ALLOC_HDR;
 
     return p + H2X_ALLOC_HDR;
 }
@@ -128,7 +128,7 @@ h2x_s_free(h2x_session_t *s, void *ptr)
     }
 
     p = (uint8_t *) ptr - H2X_ALLOC_HDR;
-    s->mem -= *(size_t *) p;
+    s->mem -= *(size_t *) p + H2X_ALLOC_HDR;
     h2x_free(s->a, p);
 }
 
@@ -604,7 +604,6 @@ h2x_session_new(const h2x_config_t *cfg, const h2x_callbacks_t *cb,
     uint8_t            *p;
     h2x_setting_t       set[8];
     h2x_session_t      *s;
-    h2x_hpack_limits_t  lim;
 
     if (a == NULL) {
         a = h2x_allocator_default();
@@ -620,7 +619,7 @@ h2x_session_new(const h2x_config_t *cfg, const h2x_callbacks_t *cb,
     *(size_t *) p = sizeof(h2x_session_t);
 
     s->a = a;
-    s->mem = sizeof(h2x_session_t);
+    s->mem = sizeof(h2x_session_t) + H2X_ALLOC_HDR;
     s->user = user;
     s->cb = *cb;
 
@@ -667,30 +666,7 @@ h2x_session_new(const h2x_config_t *cfg, const h2x_callbacks_t *cb,
     h2x_frame_parser_set_max_settings(&s->parser,
                                       s->cfg.max_settings_entries);
 
-    /* until our SETTINGS are acknowledged, the peer may use 4096 */
-    h2x_hpack_limits_init(&lim);
-    lim.max_table_size = s->cfg.header_table_size > 4096
-                         ? s->cfg.header_table_size : 4096;
-    lim.max_list_size = s->cfg.max_header_list_size;
-    lim.max_field_size = s->cfg.max_field_size;
-    lim.max_fields = s->cfg.max_header_fields;
-    lim.hard_list_size = 2 * (size_t) s->cfg.max_header_list_size;
-    lim.hard_fields = 10 * (size_t) s->cfg.max_header_fields;
-    if (lim.hard_fields < 1000) {
-        lim.hard_fields = 1000;
-    }
-
-    if (h2x_hpack_dec_init(&s->dec, &s->hpack_a, &lim) != H2X_OK) {
-        goto failed;
-    }
-
-    s->dec_ready = 1;
-
-    if (h2x_hpack_enc_init(&s->enc, &s->hpack_a, 0) != H2X_OK) {
-        goto failed;
-    }
-
-    s->enc_ready = 1;
+    /* the HPACK tables come with the first header block (idle memory) */
 
     h2x_bucket_init(&s->rst_bucket, s->cfg.rst_burst, s->cfg.rst_rate);
     h2x_bucket_init(&s->glitch_bucket, s->cfg.glitch_burst,
@@ -835,6 +811,97 @@ h2x_session_free(h2x_session_t *s)
 
 
 /* --- input: frames -------------------------------------------------- */
+
+/* The decoder, allocated with the first header block. */
+static int
+h2x_dec_prepare(h2x_session_t *s)
+{
+    h2x_hpack_limits_t  lim;
+
+    if (s->dec_ready) {
+        return H2X_OK;
+    }
+
+    h2x_hpack_limits_init(&lim);
+
+    /* until our SETTINGS are acknowledged, the peer may use 4096 */
+    lim.max_table_size = s->cfg.header_table_size;
+    if (!s->settings_acked && lim.max_table_size < 4096) {
+        lim.max_table_size = 4096;
+    }
+
+    lim.max_list_size = s->cfg.max_header_list_size;
+    lim.max_field_size = s->cfg.max_field_size;
+    lim.max_fields = s->cfg.max_header_fields;
+    lim.hard_list_size = 2 * (size_t) s->cfg.max_header_list_size;
+    lim.hard_fields = 10 * (size_t) s->cfg.max_header_fields;
+    if (lim.hard_fields < 1000) {
+        lim.hard_fields = 1000;
+    }
+
+    if (h2x_hpack_dec_init(&s->dec, &s->hpack_a, &lim) != H2X_OK) {
+        return H2X_NOMEM;
+    }
+
+    s->dec_ready = 1;
+
+    return H2X_OK;
+}
+
+
+/*
+ * Between requests: the big buffers go at once; the free lists of
+ * streams and chunk nodes (at most the concurrency) a second later, from
+ * h2x_session_tick(), so that a busy connection does not allocate them
+ * for every burst of requests.
+ */
+void
+h2x_trim(h2x_session_t *s)
+{
+    if (s->nstreams || s->hb_kind != H2X_HB_NONE || s->in_feed) {
+        return;
+    }
+
+    h2x_s_free(s, s->hfields);
+    h2x_s_free(s, s->hbuf);
+    s->hfields = NULL;
+    s->hbuf = NULL;
+    s->hbuf_size = 0;
+
+    if (s->out_count == 0) {
+        h2x_out_free(s);
+    }
+
+    if ((s->free_streams || s->free_nodes) && !s->trim_pending) {
+        s->trim_pending = 1;
+        s->trim_deadline = s->now + H2X_IDLE_TRIM;
+    }
+}
+
+
+static void
+h2x_trim_lists(h2x_session_t *s)
+{
+    h2x_cnode_t   *n;
+    h2x_stream_t  *st;
+
+    s->trim_pending = 0;
+
+    if (s->nstreams) {
+        return;
+    }
+
+    while ((st = s->free_streams) != NULL) {
+        s->free_streams = st->hnext;
+        h2x_s_free(s, st);
+    }
+
+    while ((n = s->free_nodes) != NULL) {
+        s->free_nodes = n->next;
+        h2x_s_free(s, n);
+    }
+}
+
 
 static int
 h2x_hb_prepare(h2x_session_t *s)
@@ -1084,6 +1151,10 @@ h2x_on_frame_header(void *data, const h2x_frame_header_t *fh)
         return 0;
 
     case H2X_FRAME_HEADERS:
+        if (h2x_dec_prepare(s) != H2X_OK) {
+            return h2x_conn_error(s, H2X_INTERNAL_ERROR,
+                                  "out of memory for the HPACK decoder");
+        }
         return h2x_headers_start(s, fh);
 
     case H2X_FRAME_CONTINUATION:
@@ -1585,7 +1656,8 @@ h2x_block_end(h2x_session_t *s)
     uint8_t        kind;
     h2x_stream_t  *st;
 
-    rc = h2x_hpack_decode(&s->dec, NULL, 0, 1, &s->hb_out);
+    /* not NULL: the decoder computes in + len (UB with NULL) */
+    rc = h2x_hpack_decode(&s->dec, (const uint8_t *) "", 0, 1, &s->hb_out);
 
     kind = s->hb_kind;
     s->hb_kind = H2X_HB_NONE;
@@ -1692,7 +1764,7 @@ h2x_settings_acked(h2x_session_t *s)
     (void) h2x_frame_parser_set_max_frame_size(&s->parser,
                                                s->cfg.max_frame_size);
 
-    if (s->cfg.header_table_size < 4096) {
+    if (s->cfg.header_table_size < 4096 && s->dec_ready) {
         (void) h2x_hpack_dec_set_max_table_size(&s->dec,
                                                 s->cfg.header_table_size);
     }
@@ -1721,8 +1793,11 @@ h2x_settings_apply(h2x_session_t *s)
     uint8_t        ack[H2X_FRAME_HEADER_SIZE];
 
     if (s->set_mask & (1u << H2X_SETTINGS_HEADER_TABLE_SIZE)) {
-        h2x_hpack_enc_set_peer_table_size(&s->enc,
-                             s->set_val[H2X_SETTINGS_HEADER_TABLE_SIZE]);
+        s->peer_table_size = s->set_val[H2X_SETTINGS_HEADER_TABLE_SIZE];
+        s->peer_table_set = 1;
+        if (s->enc_ready) {
+            h2x_hpack_enc_set_peer_table_size(&s->enc, s->peer_table_size);
+        }
     }
 
     if (s->set_mask & (1u << H2X_SETTINGS_MAX_FRAME_SIZE)) {
@@ -2077,6 +2152,8 @@ h2x_session_feed(h2x_session_t *s, const uint8_t *in, size_t len,
         return H2X_ERROR;
     }
 
+    h2x_trim(s);
+
     return (long) len;
 }
 
@@ -2111,6 +2188,10 @@ h2x_session_tick(h2x_session_t *s, uint64_t now)
     if (s->goaway_step1 && now >= s->goaway_deadline) {
         h2x_goaway_final(s);
     }
+
+    if (s->trim_pending && now >= s->trim_deadline) {
+        h2x_trim_lists(s);
+    }
 }
 
 
@@ -2131,6 +2212,10 @@ h2x_session_next_timeout(h2x_session_t *s)
 
     if (s->goaway_step1 && s->goaway_deadline < t) {
         t = s->goaway_deadline;
+    }
+
+    if (s->trim_pending && s->trim_deadline < t) {
+        t = s->trim_deadline;
     }
 
     return t;
@@ -2584,4 +2669,5 @@ h2x_stream_release(h2x_session_t *s, h2x_stream_t *st)
     }
 
     h2x_stream_unref(s, st);
+    h2x_trim(s);
 }

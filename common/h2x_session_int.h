@@ -19,6 +19,7 @@
 #define H2X_CLOSED_MEMORY         64    /* recently closed stream ids */
 #define H2X_RFC_INITIAL_WINDOW    65535 /* RFC 9113 6.9.2 */
 #define H2X_GOAWAY_PING           "h2xgaway"
+#define H2X_IDLE_TRIM             1000  /* ms idle, then free lists go */
 
 
 /* Stream states, RFC 9113 5.1 (no reserved states on a server). */
@@ -179,6 +180,8 @@ struct h2x_session_s {
     unsigned                   dec_ready:1;
     unsigned                   enc_ready:1;
     unsigned                   clock:1;        /* now seen once */
+    unsigned                   trim_pending:1;
+    uint64_t                   trim_deadline;
 
     uint64_t                   settings_deadline;
     uint64_t                   goaway_deadline;
@@ -187,6 +190,8 @@ struct h2x_session_s {
 
     /* peer settings */
     uint32_t                   peer_max_frame;
+    uint32_t                   peer_table_size;
+    unsigned                   peer_table_set:1;
     uint32_t                   peer_iws;
     int64_t                    conn_send_window;
 
@@ -272,8 +277,10 @@ int h2x_conn_error(h2x_session_t *s, uint32_t code, const char *reason);
 void h2x_stream_closed(h2x_session_t *s, h2x_stream_t *st, uint32_t code);
 void h2x_stream_unref(h2x_session_t *s, h2x_stream_t *st);
 void h2x_stream_end_written(h2x_session_t *s, h2x_stream_t *st);
+void h2x_trim(h2x_session_t *s);
 void h2x_release_queue(h2x_session_t *s, h2x_stream_t *st);
 void h2x_node_free(h2x_session_t *s, h2x_cnode_t *n);
+
 
 /* h2x_out.c */
 int h2x_out_entries(h2x_session_t *s, size_t need);

@@ -1495,6 +1495,198 @@ test_encoder_id_wrap(void **state)
 }
 
 
+/* Names whose entries keep leaving the table unused stop being indexed
+ * (a request id); a probe now and then lets them come back. */
+static void
+test_encoder_adaptive(void **state)
+{
+    h2x_hpack_enc_t  enc;
+    h2x_hpack_dec_t  dec;
+    h2x_hpack_out_t  out;
+    char             id[64], big[600];
+    h2x_header_t     h[3];
+    size_t           i, noidx;
+
+    (void) state;
+
+    assert_int_equal(h2x_hpack_enc_init(&enc, h2x_allocator_default(), 0),
+                     H2X_OK);
+    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
+                     H2X_OK);
+    memset(big, 'z', sizeof(big));
+
+    noidx = 0;
+    for (i = 0; i < 200; i++) {
+        snprintf(id, sizeof(id), "%032llx",
+                 (unsigned long long) i * 0x9e3779b97f4a7c15ull);
+        h[0] = (h2x_header_t) { (const uint8_t *) "server", 6,
+                                (const uint8_t *) "h2x", 3, 0 };
+        h[1] = (h2x_header_t) { (const uint8_t *) "x-request-id", 12,
+                                (const uint8_t *) id, 32, 0 };
+        /* a large unique value pushes entries out quickly */
+        h[2] = (h2x_header_t) { (const uint8_t *) "x-blob", 6,
+                                (const uint8_t *) big, 500 + i % 90, 0 };
+        roundtrip(&enc, &dec, h, 3, &out);
+        if (i >= 100) {
+            /* server stays an exact match: indexed */
+            assert_int_equal(out.fields[0].flags
+                             & (H2X_HEADER_NO_INDEX | H2X_HEADER_NEVER_INDEX),
+                             0);
+            noidx += (out.fields[1].flags & H2X_HEADER_NO_INDEX) != 0;
+        }
+    }
+    /* the ids are literals without indexing, bar a probe in 16 */
+    assert_true(noidx >= 90);
+    assert_true(noidx < 100);
+
+    /* when values repeat again, a probe's entry is used and indexing
+     * resumes */
+    for (i = 0; i < 40; i++) {
+        h[1] = (h2x_header_t) { (const uint8_t *) "x-request-id", 12,
+                                (const uint8_t *) "same-id", 7, 0 };
+        roundtrip(&enc, &dec, h, 2, &out);
+    }
+    assert_int_equal(out.fields[1].flags, 0);
+    assert_true(h2x_hpack_enc_table_count(&enc) >= 2);
+
+    /* the caller's H2X_HEADER_INDEX overrides it */
+    for (i = 0; i < 200; i++) {
+        snprintf(id, sizeof(id), "%032llx",
+                 (unsigned long long) i * 0x2545f4914f6cdd1dull);
+        h[1] = (h2x_header_t) { (const uint8_t *) "x-request-id", 12,
+                                (const uint8_t *) id, 32,
+                                i >= 150 ? H2X_HEADER_INDEX : 0 };
+        h[2] = (h2x_header_t) { (const uint8_t *) "x-blob", 6,
+                                (const uint8_t *) big, 500 + i % 90, 0 };
+        roundtrip(&enc, &dec, h, 3, &out);
+        if (i >= 150) {
+            assert_int_equal(out.fields[1].flags, 0);
+        }
+    }
+
+    h2x_hpack_enc_free(&enc);
+    h2x_hpack_dec_free(&dec);
+
+    /* evictions by a table size update teach nothing */
+    assert_int_equal(h2x_hpack_enc_init(&enc, h2x_allocator_default(), 0),
+                     H2X_OK);
+    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
+                     H2X_OK);
+    for (i = 0; i < 10; i++) {
+        h[0] = (h2x_header_t) { (const uint8_t *) "x-k", 3,
+                                (const uint8_t *) "v", 1, 0 };
+        roundtrip(&enc, &dec, h, 1, &out);
+        h2x_hpack_enc_set_peer_table_size(&enc, 0);
+        h2x_hpack_enc_set_peer_table_size(&enc, 4096);
+        roundtrip(&enc, &dec, h, 1, &out);
+        assert_int_equal(out.fields[0].flags, 0);
+    }
+    h2x_hpack_enc_free(&enc);
+    h2x_hpack_dec_free(&dec);
+}
+
+
+/* A dynamic entry whose name was given by static index keeps it: its
+ * fields carry the static name (not copied) and the flag. */
+static void
+test_dynamic_static_names(void **state)
+{
+    h2x_hpack_dec_t  dec;
+    h2x_hpack_out_t  out;
+    uint8_t          in[256];
+    size_t           n;
+
+    (void) state;
+
+    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
+                     H2X_OK);
+    /* C.3.1, then C.3.2's ":authority" (62) and "cache-control" */
+    n = hex(in, "8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d");
+    h2x_hpack_out_init(&out, fields_buf, 64, out_buf, sizeof(out_buf));
+    assert_int_equal(h2x_hpack_decode(&dec, in, n, 1, &out), H2X_OK);
+    n = hex(in, "be 5808 6e6f 2d63 6163 6865 400a 6375 7374 6f6d 2d6b 6579"
+                "0161 be c0");
+    h2x_hpack_out_init(&out, fields_buf, 64, out_buf, sizeof(out_buf));
+    assert_int_equal(h2x_hpack_decode(&dec, in, n, 1, &out), H2X_OK);
+    assert_int_equal(out.nfields, 5);
+    /* :authority from the dynamic table */
+    assert_int_equal(out.fields[0].flags, H2X_HEADER_STATIC_NAME | 1 << 8);
+    assert_string_equal((const char *) out.fields[0].name, ":authority");
+    assert_string_equal((const char *) out.fields[0].value,
+                        "www.example.com");
+    /* custom-key came as a literal name: no flag */
+    assert_int_equal(out.fields[2].flags, 0);
+    /* custom-key again (62): still no flag; :authority (64): the flag */
+    assert_int_equal(out.fields[3].flags, 0);
+    assert_string_equal((const char *) out.fields[3].name, "custom-key");
+    assert_int_equal(out.fields[4].flags, H2X_HEADER_STATIC_NAME | 1 << 8);
+    assert_string_equal((const char *) out.fields[4].name, ":authority");
+
+    /* a literal whose name refers to that entry gets the static name */
+    n = hex(in, "7f 01 03 61 62 63");   /* name index 64: :authority */
+    h2x_hpack_out_init(&out, fields_buf, 64, out_buf, sizeof(out_buf));
+    assert_int_equal(h2x_hpack_decode(&dec, in, n, 1, &out), H2X_OK);
+    assert_int_equal(out.fields[0].flags, H2X_HEADER_STATIC_NAME | 1 << 8);
+    assert_string_equal((const char *) out.fields[0].name, ":authority");
+    assert_string_equal((const char *) out.fields[0].value, "abc");
+
+    h2x_hpack_dec_free(&dec);
+}
+
+
+/* Huffman forms whose length prefix is shorter than the raw one's (the
+ * octets move), and octets whose Huffman form is longer than raw (the
+ * attempt gives up): exact round trips, nothing written past the bound. */
+static void
+test_encoder_string_edges(void **state)
+{
+    static uint8_t   buf[4096], v[1024];
+    h2x_hpack_enc_t  enc;
+    h2x_hpack_dec_t  dec;
+    h2x_hpack_out_t  out;
+    h2x_header_t     h;
+    size_t           len, i, w, bound;
+
+    (void) state;
+
+    assert_int_equal(h2x_hpack_enc_init(&enc, h2x_allocator_default(), 0),
+                     H2X_OK);
+    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
+                     H2X_OK);
+
+    for (len = 100; len < 400; len++) {
+        for (i = 0; i < len; i++) {
+            /* lowercase: about 5.3 bits; 0xfe..: 26+ bits */
+            v[i] = len % 2 ? (uint8_t) ('a' + i % 26) : (uint8_t) (0xf0 + i % 16);
+        }
+        h = (h2x_header_t) { (const uint8_t *) "x-v", 3, v, len,
+                             H2X_HEADER_NO_INDEX };
+        bound = h2x_hpack_enc_bound(&enc, &h, 1);
+        memset(buf, 0xaa, sizeof(buf));
+        assert_int_equal(h2x_hpack_encode(&enc, &h, 1, buf, bound, &w),
+                         H2X_OK);
+        assert_int_equal(buf[bound], 0xaa);
+        if (len % 2) {
+            /* Huffman-coded, and shorter */
+            assert_true(buf[5] & 0x80);
+            assert_true(w < len);
+        } else {
+            /* raw: 00, 03 "x-v", the length prefix, the octets */
+            assert_int_equal(buf[5], len < 127 ? len : 0x7f);
+            assert_int_equal(w, 5 + (len < 127 ? 1 : len < 255 ? 2 : 3)
+                                + len);
+        }
+        h2x_hpack_out_init(&out, fields_buf, 64, out_buf, sizeof(out_buf));
+        assert_int_equal(h2x_hpack_decode(&dec, buf, w, 1, &out), H2X_OK);
+        assert_int_equal(out.fields[0].value_len, len);
+        assert_memory_equal(out.fields[0].value, v, len);
+    }
+
+    h2x_hpack_enc_free(&enc);
+    h2x_hpack_dec_free(&dec);
+}
+
+
 int
 main(void)
 {
@@ -1521,6 +1713,9 @@ main(void)
         cmocka_unit_test(test_encoder_size_updates),
         cmocka_unit_test(test_encoder_bound),
         cmocka_unit_test(test_encoder_id_wrap),
+        cmocka_unit_test(test_encoder_adaptive),
+        cmocka_unit_test(test_dynamic_static_names),
+        cmocka_unit_test(test_encoder_string_edges),
     };
 
     return cmocka_run_group_tests_name("hpack", tests, NULL, NULL);
