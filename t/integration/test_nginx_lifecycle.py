@@ -352,3 +352,37 @@ def test_static_build_serves_h2(h2x_site):
             assert r.body == proto
     finally:
         srv.stop()
+
+
+def _worker_fds(srv):
+    pids = srv.pids()[1:]
+    return sum(len(os.listdir("/proc/%d/fd" % p)) for p in pids)
+
+
+def test_no_fd_leak_after_aborts(server_factory):
+    """Streams reset or cut off while their file is half written (the
+    engine keeps a duplicate of the descriptor until it lets go), then
+    the connections dropped: the worker ends with the descriptors it
+    had."""
+    srv, t = h2x_server(server_factory, "sendfile on;")
+    before = _worker_fds(srv)
+    for round_ in range(3):
+        conns = []
+        for tls in (False, True):
+            c = RawH2(t.tls_port if tls else t.h2c_port, tls=tls,
+                      window=65535)
+            c.window_updates = False
+            for sid in range(1, 21, 2):
+                c.get(sid, "/1m.bin", scheme="https" if tls else "http")
+            conns.append(c)
+        time.sleep(0.3)
+        for c in conns[:1]:
+            for sid in range(1, 11, 2):
+                c.send(RstStreamFrame(sid, error_code=8))
+        time.sleep(0.2)
+        for c in conns:
+            c.close()
+    assert wait_for(lambda: _worker_fds(srv) == before, 5), \
+        (before, _worker_fds(srv))
+    r = curl(t.url("1m.bin", "h2c"), "--http2-prior-knowledge")
+    assert r.body == doc("1m.bin")
