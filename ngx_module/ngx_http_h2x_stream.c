@@ -802,30 +802,26 @@ ngx_http_h2x_release(ngx_http_h2x_stream_t *stream)
  * The fake connection's recv(): body bytes from the engine, credited to
  * the flow-control windows as nginx takes them.  Mirrors ngx_unix_recv():
  * NGX_AGAIN clears "ready", 0 is the end, NGX_ERROR after a reset.
+ *
+ * A body nginx discards is read to its end too (as the builtin skips
+ * DATA), within nginx's lingering_timeout: clients that stop reading the
+ * response when the server resets their upload get the whole response.
  */
 
 static ssize_t
 ngx_http_h2x_recv(ngx_connection_t *fc, u_char *buf, size_t size)
 {
     long                        n;
-    ngx_http_request_t         *r;
     ngx_http_h2x_stream_t      *stream;
     ngx_http_h2x_connection_t  *h2c;
 
     stream = (ngx_http_h2x_stream_t *)
              ((u_char *) fc - offsetof(ngx_http_h2x_stream_t, fc));
     h2c = stream->h2c;
-    r = stream->request;
 
     if (fc->error || stream->aborted || stream->st == NULL) {
         fc->read->ready = 0;
         return NGX_ERROR;
-    }
-
-    if (r && r->discard_body && stream->out_closed) {
-        /* the response is complete: no need to wait for the rest */
-        fc->read->ready = 0;
-        return 0;
     }
 
     if (stream->stage_pos < stream->stage_last) {
