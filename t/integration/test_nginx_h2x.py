@@ -22,7 +22,10 @@ SCHEMES = ["https", "h2c"]
 
 LOG_FORMAT = ("log_format h2x '$status $request_method $request_uri "
               "$server_protocol h2x=$h2x http2=$http2 sid=$h2x_stream_id "
-              "sent=$body_bytes_sent len=$request_length';")
+              "sent=$body_bytes_sent len=$request_length';\n"
+              "limit_req_zone $server_port zone=lrn:1m rate=1r/m;\n"
+              "limit_req_zone $server_port zone=lrd:1m rate=20r/s;\n"
+              "limit_conn_zone $server_port zone=lc:1m;")
 
 LOCATIONS = """
 keepalive_requests 100000;
@@ -53,6 +56,9 @@ location /aio/ { aio threads; sendfile on; alias %(doc)s/; }
 location /fcgi/ { fastcgi_pass 127.0.0.1:%(fcgi)d; include /etc/nginx/fastcgi_params; }
 location /fcginobuf/ { fastcgi_pass 127.0.0.1:%(fcgi)d; fastcgi_request_buffering off;
                        include /etc/nginx/fastcgi_params; }
+location /lrn/ { limit_req zone=lrn burst=2 nodelay; alias %(doc)s/; }
+location /lrd/ { limit_req zone=lrd burst=10; alias %(doc)s/; }
+location /lc/ { limit_conn lc 1; proxy_pass http://127.0.0.1:%(be)d/; }
 location = /vars { return 200 "h2x=$h2x sid=$h2x_stream_id proto=$server_protocol http2=$http2 scheme=$scheme\\n"; }
 """
 
@@ -257,6 +263,29 @@ def test_fastcgi(t, scheme, loc, tmp_path):
     assert (r.status, r.body) == (200, ("POST /%s/y 100000\n" % loc).encode())
     status, body = _curl_stdin(t, scheme, "%s/z" % loc, big_bytes(70000))
     assert (status, body) == (200, ("POST /%s/z 70000\n" % loc).encode())
+
+
+def test_limit_req_and_conn(t):
+    """limit_req (nodelay and delayed) and limit_conn count streams as
+    requests; delayed requests wait on their own timers."""
+    with raw(t, "https") as c:
+        for sid in (1, 3, 5, 7, 9):
+            c.get(sid, "/lrn/index.html")
+        codes = sorted(c.response(sid)[0] for sid in (1, 3, 5, 7, 9))
+    assert codes == [200, 200, 200, 503, 503]
+    start = time.monotonic()
+    with raw(t, "h2c") as c:
+        for sid in (1, 3, 5, 7, 9, 11):
+            c.get(sid, "/lrd/index.html", scheme="http")
+        codes = [c.response(sid)[0] for sid in (1, 3, 5, 7, 9, 11)]
+    assert codes == [200] * 6
+    assert time.monotonic() - start > 0.15
+    with raw(t, "https") as c:
+        c.get(1, "/lc/slow?ms=700")
+        time.sleep(0.2)
+        c.get(3, "/lc/slow?ms=100")
+        assert c.response(3)[0] == 503
+        assert c.response(1)[0] == 200
 
 
 def _echo(r):
