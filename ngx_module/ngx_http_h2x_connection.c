@@ -30,8 +30,6 @@ static void ngx_http_h2x_close(ngx_http_h2x_connection_t *h2c);
 static void ngx_http_h2x_lingering_close(ngx_connection_t *c);
 static void ngx_http_h2x_lingering_close_handler(ngx_event_t *rev);
 static void ngx_http_h2x_set_timer(ngx_http_h2x_connection_t *h2c);
-static int ngx_http_h2x_on_trailers(h2x_session_t *s, h2x_stream_t *st,
-    const h2x_header_t *h, size_t n, void *user);
 static void ngx_http_h2x_on_goaway(h2x_session_t *s, uint32_t last,
     uint32_t code, void *user);
 static void ngx_http_h2x_on_log(h2x_session_t *s, uint32_t stream_id,
@@ -42,7 +40,7 @@ static void ngx_http_h2x_free(void *p, void *ctx);
 
 static h2x_callbacks_t  ngx_http_h2x_callbacks = {
     ngx_http_h2x_on_request,
-    NULL,                       /* on_data: bodies via h2x_stream_read() */
+    ngx_http_h2x_on_data,
     ngx_http_h2x_on_trailers,
     ngx_http_h2x_on_stream_close,
     ngx_http_h2x_on_goaway,
@@ -906,22 +904,6 @@ ngx_http_h2x_lingering_close_handler(ngx_event_t *rev)
     }
 
     ngx_add_timer(rev, timer);
-}
-
-
-static int
-ngx_http_h2x_on_trailers(h2x_session_t *s, h2x_stream_t *st,
-    const h2x_header_t *h, size_t n, void *user)
-{
-    ngx_http_h2x_stream_t  *stream;
-
-    stream = h2x_stream_get_data(st);
-
-    if (stream) {
-        ngx_http_h2x_wake_body(stream);
-    }
-
-    return H2X_OK;
 }
 
 

@@ -132,7 +132,13 @@ struct ngx_http_h2x_stream_s {
 
     ngx_uint_t                     close_code;
 
-    /* chunked framing staged for reads smaller than the engine's minimum */
+    /* request body bytes from on_data, not yet read by nginx */
+    u_char                        *body;
+    size_t                         body_size;
+    size_t                         body_pos;
+    size_t                         body_last;
+
+    /* chunked framing of the body for nginx's chunked body parser */
     u_char                        *stage;
     u_char                        *stage_pos;
     u_char                        *stage_last;
@@ -144,6 +150,8 @@ struct ngx_http_h2x_stream_s {
     unsigned                       aborted:1;      /* reset or conn lost */
     unsigned                       body_wait:1;    /* recv said AGAIN */
     unsigned                       chunked:1;      /* body read as chunked */
+    unsigned                       body_end:1;     /* END_STREAM seen */
+    unsigned                       body_eof:1;     /* "0" chunk given */
     unsigned                       released:1;
 };
 
@@ -210,6 +218,10 @@ int ngx_http_h2x_on_request(h2x_session_t *s, h2x_stream_t *st,
     const h2x_request_t *req, void *user);
 void ngx_http_h2x_on_stream_close(h2x_session_t *s, h2x_stream_t *st,
     uint32_t code, void *user);
+int ngx_http_h2x_on_data(h2x_session_t *s, h2x_stream_t *st,
+    const uint8_t *data, size_t len, unsigned flags, void *user);
+int ngx_http_h2x_on_trailers(h2x_session_t *s, h2x_stream_t *st,
+    const h2x_header_t *h, size_t n, void *user);
 void ngx_http_h2x_abort_stream(ngx_http_h2x_stream_t *stream);
 void ngx_http_h2x_wake_body(ngx_http_h2x_stream_t *stream);
 void ngx_http_h2x_release_deferred(ngx_http_h2x_connection_t *h2c);

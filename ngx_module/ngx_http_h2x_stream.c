@@ -143,7 +143,7 @@ ngx_http_h2x_on_request(h2x_session_t *s, h2x_stream_t *st,
     }
 
     if (r->headers_in.content_length_n == -1 && !req->end_stream) {
-        /* real chunked framing comes from h2x_stream_read() */
+        /* nginx reads real chunked framing from our recv() */
         r->headers_in.chunked = 1;
         stream->chunked = 1;
     }
@@ -799,9 +799,96 @@ ngx_http_h2x_release(ngx_http_h2x_stream_t *stream)
 
 
 /*
- * The fake connection's recv(): body bytes from the engine, credited to
- * the flow-control windows as nginx takes them.  Mirrors ngx_unix_recv():
- * NGX_AGAIN clears "ready", 0 is the end, NGX_ERROR after a reset.
+ * Request body bytes as the engine delivers them: kept until nginx's body
+ * reader takes them through the fake recv(), which credits the windows
+ * (h2x_stream_consumed()).  The buffer grows when needed: the engine may
+ * grant up to a frame more than its initial window while a DATA frame is
+ * half received.
+ */
+
+int
+ngx_http_h2x_on_data(h2x_session_t *s, h2x_stream_t *st,
+    const uint8_t *data, size_t len, unsigned flags, void *user)
+{
+    u_char                 *p;
+    size_t                  size;
+    ngx_http_h2x_stream_t  *stream;
+
+    stream = h2x_stream_get_data(st);
+
+    if (stream == NULL || stream->request == NULL || stream->aborted) {
+        /* nobody reads it any more */
+        h2x_stream_consumed(s, st, len);
+        return H2X_OK;
+    }
+
+    if (len) {
+        if (stream->body_last + len > stream->body_size
+            && stream->body_pos)
+        {
+            ngx_memmove(stream->body, stream->body + stream->body_pos,
+                        stream->body_last - stream->body_pos);
+            stream->body_last -= stream->body_pos;
+            stream->body_pos = 0;
+        }
+
+        if (stream->body_last + len > stream->body_size) {
+            size = ngx_max(2 * stream->body_size, stream->body_last + len);
+            size = ngx_max(size, 16384);
+
+            p = ngx_pnalloc(stream->fc.pool, size);
+            if (p == NULL) {
+                return H2X_ERROR;
+            }
+
+            if (stream->body) {
+                ngx_memcpy(p, stream->body, stream->body_last);
+                ngx_pfree(stream->fc.pool, stream->body);
+            }
+
+            stream->body = p;
+            stream->body_size = size;
+        }
+
+        ngx_memcpy(stream->body + stream->body_last, data, len);
+        stream->body_last += len;
+    }
+
+    if (flags & H2X_DATA_END_STREAM) {
+        stream->body_end = 1;
+    }
+
+    if (stream->body_wait) {
+        ngx_http_h2x_wake_body(stream);
+    }
+
+    return H2X_OK;
+}
+
+
+int
+ngx_http_h2x_on_trailers(h2x_session_t *s, h2x_stream_t *st,
+    const h2x_header_t *h, size_t n, void *user)
+{
+    ngx_http_h2x_stream_t  *stream;
+
+    stream = h2x_stream_get_data(st);
+
+    if (stream) {
+        /* request trailers end the body; nginx 1.22 has no use for them */
+        stream->body_end = 1;
+        ngx_http_h2x_wake_body(stream);
+    }
+
+    return H2X_OK;
+}
+
+
+/*
+ * The fake connection's recv(), mirroring ngx_unix_recv(): NGX_AGAIN
+ * clears "ready", 0 is the end of the body, NGX_ERROR after a reset.
+ * Without content-length the body is framed as HTTP/1.1 chunks for
+ * nginx's chunked body parser (which also enforces client_max_body_size).
  *
  * A body nginx discards is read to its end too (as the builtin skips
  * DATA), within nginx's lingering_timeout: clients that stop reading the
@@ -811,7 +898,8 @@ ngx_http_h2x_release(ngx_http_h2x_stream_t *stream)
 static ssize_t
 ngx_http_h2x_recv(ngx_connection_t *fc, u_char *buf, size_t size)
 {
-    long                        n;
+    u_char                     *p;
+    size_t                      n, avail;
     ngx_http_h2x_stream_t      *stream;
     ngx_http_h2x_connection_t  *h2c;
 
@@ -831,54 +919,64 @@ ngx_http_h2x_recv(ngx_connection_t *fc, u_char *buf, size_t size)
         return n;
     }
 
-    if (!stream->chunked || size >= 16) {
-        n = h2x_stream_read(h2c->session, stream->st, buf, size,
-                            stream->chunked ? H2X_READ_CHUNKED : 0);
+    avail = stream->body_last - stream->body_pos;
+
+    if (avail == 0) {
+        if (!stream->body_end) {
+            fc->read->ready = 0;
+            stream->body_wait = 1;
+            return NGX_AGAIN;
+        }
+
+        if (!stream->chunked || stream->body_eof) {
+            fc->read->ready = 0;
+            return 0;
+        }
+    }
+
+    if (!stream->chunked) {
+        n = ngx_min(avail, size);
+        ngx_memcpy(buf, stream->body + stream->body_pos, n);
+        stream->body_pos += n;
+
+        h2x_stream_consumed(h2c->session, stream->st, n);
+        ngx_http_h2x_schedule(h2c);
+
+        return n;
+    }
+
+    if (stream->stage == NULL) {
+        stream->stage = ngx_pnalloc(fc->pool, NGX_HTTP_H2X_STAGE_SIZE);
+        if (stream->stage == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    p = stream->stage;
+
+    if (avail == 0) {
+        p = ngx_cpymem(p, "0\r\n\r\n", 5);
+        stream->body_eof = 1;
 
     } else {
-        /*
-         * nginx's chunked body parser may ask for a few bytes only; the
-         * engine frames a chunk into at least 16: stage it
-         */
+        n = ngx_min(avail, NGX_HTTP_H2X_STAGE_SIZE - 16);
 
-        if (stream->stage == NULL) {
-            stream->stage = ngx_pnalloc(fc->pool, NGX_HTTP_H2X_STAGE_SIZE);
-            if (stream->stage == NULL) {
-                return NGX_ERROR;
-            }
-        }
+        p = ngx_sprintf(p, "%xz\r\n", n);
+        p = ngx_cpymem(p, stream->body + stream->body_pos, n);
+        *p++ = CR; *p++ = LF;
 
-        n = h2x_stream_read(h2c->session, stream->st, stream->stage,
-                            NGX_HTTP_H2X_STAGE_SIZE, H2X_READ_CHUNKED);
+        stream->body_pos += n;
 
-        if (n > 0) {
-            stream->stage_pos = stream->stage;
-            stream->stage_last = stream->stage + n;
-
-            n = ngx_min((size_t) n, size);
-            ngx_memcpy(buf, stream->stage_pos, n);
-            stream->stage_pos += n;
-        }
+        h2x_stream_consumed(h2c->session, stream->st, n);
+        ngx_http_h2x_schedule(h2c);
     }
 
-    if (n == H2X_AGAIN) {
-        fc->read->ready = 0;
-        stream->body_wait = 1;
-        return NGX_AGAIN;
-    }
+    stream->stage_pos = stream->stage;
+    stream->stage_last = p;
 
-    if (n < 0) {
-        fc->read->ready = 0;
-        return NGX_ERROR;
-    }
-
-    if (n == 0) {
-        fc->read->ready = 0;
-        return 0;
-    }
-
-    /* a WINDOW_UPDATE may be due */
-    ngx_http_h2x_schedule(h2c);
+    n = ngx_min((size_t) (stream->stage_last - stream->stage_pos), size);
+    ngx_memcpy(buf, stream->stage_pos, n);
+    stream->stage_pos += n;
 
     return n;
 }

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from h2xtest import doc, NGINX_TARGETS
+from h2xtest import doc, free_ports, NGINX_TARGETS
 from h2xtest.clients import curl, h2load, nghttp
 from h2xtest.ngx_backend import Backend, FastCGI, big_bytes
 from h2xtest.ngx_raw import RawH2
@@ -59,6 +59,11 @@ location /fcginobuf/ { fastcgi_pass 127.0.0.1:%(fcgi)d; fastcgi_request_bufferin
 location /lrn/ { limit_req zone=lrn burst=2 nodelay; alias %(doc)s/; }
 location /lrd/ { limit_req zone=lrd burst=10; alias %(doc)s/; }
 location /lc/ { limit_conn lc 1; proxy_pass http://127.0.0.1:%(be)d/; }
+location /up/ { client_max_body_size 100m;
+               proxy_pass http://127.0.0.1:%(sink)d/; }
+location /upnobuf/ { client_max_body_size 100m; proxy_buffering off;
+                    proxy_request_buffering off; proxy_http_version 1.1;
+                    proxy_pass http://127.0.0.1:%(sink)d/; }
 location = /vars { return 200 "h2x=$h2x sid=$h2x_stream_id proto=$server_protocol http2=$http2 scheme=$scheme\\n"; }
 """
 
@@ -79,11 +84,16 @@ def ngx(h2x_site):
     be = Backend().start()
     fcgi = FastCGI().start()
     _prepare_docroot(h2x_site.docroot)
+    sink, = free_ports(1)
+    # an nginx upstream, robust under load: a body sink and the docroot
+    upstream = ("server { listen 127.0.0.1:%d; root %s; "
+                "location = /sink { client_max_body_size 100m; return 204; } }"
+                % (sink, h2x_site.docroot))
     srv = h2x_site.nginx(NGINX_TARGETS, log_level="info",
-                         http_extra=LOG_FORMAT)
+                         http_extra=LOG_FORMAT + "\n" + upstream)
     srv.server_extra = {
         name: LOCATIONS % {"doc": h2x_site.docroot, "be": be.port,
-                           "fcgi": fcgi.port,
+                           "fcgi": fcgi.port, "sink": sink,
                            "log": os.path.join(srv.workdir,
                                                "access-%s.log" % name)}
         for name in NGINX_TARGETS}
@@ -433,6 +443,21 @@ def test_h2load(t, scheme):
     assert (r.succeeded, r.failed, r.errored, r.timeout) == \
         (20000, 0, 0, 0), r.output
     assert r.status_2xx == 20000, r.output
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("loc", ["up", "upnobuf"])
+def test_uploads_under_load(t, scheme, loc, tmp_path):
+    """80 concurrent 1 MB uploads at a time: windows credited as nginx
+    reads, buffered and streamed to the upstream."""
+    p = tmp_path / "body"
+    p.write_bytes(big_bytes(1000000))
+    r = h2load(t.url("%s/sink" % loc, scheme), "-d", str(p), n=400, c=4,
+               m=20, timeout=120)
+    assert (r.succeeded, r.failed, r.errored) == (400, 0, 0), r.output
+    r = h2load(t.url("%s/1m.bin" % loc, scheme), n=200, c=4, m=20,
+               timeout=120)
+    assert (r.succeeded, r.failed, r.errored) == (200, 0, 0), r.output
 
 
 def test_nghttp_multiplexed(t):
