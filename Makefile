@@ -145,6 +145,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-run
 
 test-run: all $(FUZZ_BINS)
+	@$(MAKE) --no-print-directory check-cc gen-check
 	@t/tools/run-tests.sh
 
 unit: $(UNIT_BINS)

@@ -863,6 +863,317 @@ h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
 
 
 /*
+ * A run of one-octet indexed fields (RFC 7541 6.1) well within the
+ * limits: the counters stay in registers and each field is checked
+ * against what is left of the limits, counted down.  Stops at the first
+ * octet that is not such a field or that comes near a limit (or an index
+ * error, or a wrapped entry, or less than H2X_WILD of room): the general
+ * path takes it from there with nothing changed.
+ */
+static const uint8_t *
+h2x_hpack_indexed_run(h2x_hpack_dec_t *dec, const uint8_t *p,
+    const uint8_t *last, h2x_hpack_out_t *out)
+{
+    const h2x_hpack_static_t  *st;
+    const h2x_hpack_dent_t    *e, *ents;
+    const h2x_hpack_limits_t  *lim;
+    const uint8_t             *ring;
+    h2x_header_t              *h, *fields;
+    uint8_t                   *d, *buf;
+    size_t                     nout, nout0, len, fields_left, list_left,
+                               list_left0, max_field, room, n, nlen, vlen,
+                               max_nf, max_list;
+    uint32_t                   idx, off, count, head, mask, ring_size;
+    unsigned                   b;
+
+    if (dec->too_large) {
+        return p;
+    }
+
+    /* locals: the stores into the fields could alias the structures */
+    lim = &dec->limits;
+    max_nf = lim->max_fields < lim->hard_fields ? lim->max_fields
+                                                : lim->hard_fields;
+    max_list = lim->max_list_size < lim->hard_list_size
+               ? lim->max_list_size : lim->hard_list_size;
+    max_field = lim->max_field_size;
+
+    nout0 = out->nfields;
+    fields_left = max_nf > dec->nfields ? max_nf - dec->nfields : 0;
+    n = out->max_fields > nout0 ? out->max_fields - nout0 : 0;
+    if (n < fields_left) {
+        fields_left = n;
+    }
+    list_left = max_list > dec->list_size ? max_list - dec->list_size : 0;
+    list_left0 = list_left;
+
+    ents = dec->ents;
+    count = dec->count;
+    head = dec->head - 1;
+    mask = dec->ent_mask;
+    ring = dec->ring;
+    ring_size = dec->ring_size;
+
+    fields = out->fields;
+    buf = out->buf;
+    len = out->len;
+    room = out->size - len;
+    nout = nout0;
+
+    for ( /* void */ ; p < last; p++) {
+        b = *p;
+
+        if (!(b & 0x80) || b == 0x80 || b == 0xff || fields_left == 0) {
+            break;
+        }
+
+        idx = b & 0x7f;
+
+        if (idx <= H2X_HPACK_STATIC_COUNT) {
+            st = &h2x_hpack_static[idx];
+            nlen = st->name_len;
+            vlen = st->value_len;
+
+            if (nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD > list_left
+                || nlen + vlen > max_field)
+            {
+                break;
+            }
+
+            h = &fields[nout];
+            h->name = (const uint8_t *) st->name;
+            h->value = (const uint8_t *) st->value;
+            h->flags = H2X_HEADER_STATIC_NAME
+                       | (unsigned) h2x_hpack_static_first[idx] << 8;
+
+        } else {
+            idx -= H2X_HPACK_STATIC_COUNT + 1;
+            if (idx >= count) {
+                break;
+            }
+
+            e = &ents[(head - idx) & mask];
+            nlen = e->name_len;
+            vlen = e->value_len;
+
+            if (nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD > list_left
+                || nlen + vlen > max_field)
+            {
+                break;
+            }
+
+            h = &fields[nout];
+            d = buf + len;
+
+            if (e->sidx) {
+                /* the name is a static one: copy the value only */
+                n = vlen + 1;
+                off = h2x_ring_off(ring_size, e->off, nlen + 1);
+                if (off + n > ring_size || n + H2X_WILD > room) {
+                    break;
+                }
+                h2x_copy_wild(d, ring + off, n);
+                h->name = (const uint8_t *) h2x_hpack_static[e->sidx].name;
+                h->value = d;
+                h->flags = H2X_HEADER_STATIC_NAME
+                           | (unsigned) h2x_hpack_static_first[e->sidx] << 8;
+
+            } else {
+                n = nlen + vlen + 2;
+                if (e->off + n > ring_size || n + H2X_WILD > room) {
+                    break;
+                }
+                h2x_copy_wild(d, ring + e->off, n);
+                h->name = d;
+                h->value = d + nlen + 1;
+                h->flags = 0;
+            }
+
+            len += n;
+            room -= n;
+        }
+
+        h->name_len = nlen;
+        h->value_len = vlen;
+        nout++;
+        fields_left--;
+        list_left -= nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD;
+    }
+
+    if (nout != nout0) {
+        dec->field_start = 0;
+        dec->nfields += nout - nout0;
+        dec->list_size += list_left0 - list_left;
+        out->nfields = nout;
+        out->len = len;
+    }
+
+    return p;
+}
+
+
+/* An integer (RFC 7541 5.1) of at most 3 continuation octets, wholly in
+ * [p, last), or NULL. */
+static h2x_inline const uint8_t *
+h2x_hpack_int_fast(const uint8_t *p, const uint8_t *last, unsigned mask,
+    uint32_t *v)
+{
+    uint32_t  x, c;
+    unsigned  s;
+
+    x = *p++ & mask;
+
+    if (x < mask) {
+        *v = x;
+        return p;
+    }
+
+    for (s = 0; s < 21; s += 7) {
+        if (p == last) {
+            return NULL;
+        }
+        c = *p++;
+        x += (c & 0x7f) << s;
+        if (!(c & 0x80)) {
+            *v = x;
+            return p;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * A literal (RFC 7541 6.2) whose name is a static one (by index, or by
+ * a dynamic entry with a static name) and whose value is wholly in this
+ * fragment, well within the limits: decoded in one go, without the state
+ * machine.  Returns p unchanged when any of this does not hold (or the
+ * string is invalid): the general path decides, with nothing changed.
+ * Anything taken here the general path would take the same way.
+ */
+static const uint8_t *
+h2x_hpack_literal_fast(h2x_hpack_dec_t *dec, const uint8_t *p,
+    const uint8_t *last, h2x_hpack_out_t *out)
+{
+    const h2x_hpack_limits_t  *lim;
+    const h2x_hpack_dent_t    *e;
+    const uint8_t             *q, *end;
+    h2x_header_t              *h;
+    uint8_t                   *d;
+    size_t                     nlen, vlen, max_list, room, avail, olen;
+    uint64_t                   acc;
+    uint32_t                   idx, slen;
+    unsigned                   b, rep, huff, nb;
+
+    b = *p;
+
+    if (b & 0x40) {
+        rep = H2X_HR_INC;
+        q = h2x_hpack_int_fast(p, last, 0x3f, &idx);
+
+    } else if ((b & 0xe0) == 0) {
+        rep = (b & 0x10) ? H2X_HR_NEVER : H2X_HR_NOIDX;
+        q = h2x_hpack_int_fast(p, last, 0x0f, &idx);
+
+    } else {
+        return p;
+    }
+
+    if (q == NULL || q == last || idx == 0 || dec->too_large) {
+        return p;
+    }
+
+    if (idx > H2X_HPACK_STATIC_COUNT) {
+        idx -= H2X_HPACK_STATIC_COUNT + 1;
+        if (idx >= dec->count) {
+            return p;
+        }
+        e = &dec->ents[(dec->head - 1 - idx) & dec->ent_mask];
+        if (e->sidx == 0) {
+            return p;
+        }
+        idx = e->sidx;
+    }
+
+    huff = *q & 0x80;
+    q = h2x_hpack_int_fast(q, last, 0x7f, &slen);
+    if (q == NULL || (size_t) (last - q) < slen) {
+        return p;
+    }
+
+    lim = &dec->limits;
+    max_list = lim->max_list_size < lim->hard_list_size
+               ? lim->max_list_size : lim->hard_list_size;
+    nlen = h2x_hpack_static[idx].name_len;
+    avail = out->size - out->len;
+
+    /* the value may take what the tightest limit leaves */
+    if (dec->nfields >= lim->max_fields || dec->nfields >= lim->hard_fields
+        || out->nfields >= out->max_fields
+        || dec->list_size + H2X_HPACK_ENTRY_OVERHEAD + nlen > max_list
+        || nlen > lim->max_field_size || nlen + 1 > avail)
+    {
+        return p;
+    }
+
+    room = max_list - dec->list_size - H2X_HPACK_ENTRY_OVERHEAD - nlen;
+    if (room > lim->max_field_size - nlen) {
+        room = lim->max_field_size - nlen;
+    }
+    if (room > avail - nlen - 1) {
+        room = avail - nlen - 1;
+    }
+
+    d = out->buf + out->len;
+    end = q + slen;
+
+    if (huff) {
+        acc = 0;
+        nb = 0;
+        olen = 0;
+        if (h2x_huff_run(&acc, &nb, &q, end, last, d, &olen, room, 1)
+            != H2X_HUFF_OK
+            || !h2x_huff_padding_ok(acc, nb))
+        {
+            return p;
+        }
+        vlen = olen;
+
+    } else {
+        if (slen > room) {
+            return p;
+        }
+        h2x_copy(d, q, slen);
+        vlen = slen;
+    }
+
+    d[vlen] = '\0';
+
+    h = &out->fields[out->nfields++];
+    h->name = (const uint8_t *) h2x_hpack_static[idx].name;
+    h->name_len = nlen;
+    h->value = d;
+    h->value_len = vlen;
+    h->flags = (rep == H2X_HR_NEVER ? H2X_HEADER_NEVER_INDEX
+                : rep == H2X_HR_NOIDX ? H2X_HEADER_NO_INDEX : 0)
+               | H2X_HEADER_STATIC_NAME
+               | (unsigned) h2x_hpack_static_first[idx] << 8;
+    out->len += vlen + 1;
+
+    dec->field_start = 0;
+    dec->nfields++;
+    dec->list_size += nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD;
+
+    if (rep == H2X_HR_INC) {
+        h2x_hpack_dec_insert(dec, h->name, nlen, d, vlen, idx);
+    }
+
+    return end;
+}
+
+
+/*
  * A literal starts (RFC 7541 6.2): choose where its strings go.  Within
  * the soft limits they go to the output, with a room that enforces the
  * field and list limits; past them, a field with incremental indexing
@@ -1252,7 +1563,7 @@ int
 h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
     int end, h2x_hpack_out_t *out)
 {
-    const uint8_t  *p, *last;
+    const uint8_t  *p, *q, *last;
     unsigned        b;
     int             rc;
 
@@ -1269,6 +1580,13 @@ h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
         dec->state = H2X_HS_REP;
     }
 
+    if (len == 0) {
+        /* in may be NULL: no pointer arithmetic on it */
+        static const uint8_t  empty[1] = { 0 };
+
+        in = empty;
+    }
+
     p = in;
     last = in + len;
     rc = H2X_OK;
@@ -1279,6 +1597,11 @@ h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
 
         case H2X_HS_REP:
             /* runs of indexed fields, the most common representation */
+            p = h2x_hpack_indexed_run(dec, p, last, out);
+            if (p == last) {
+                goto done;
+            }
+
             while ((*p & 0x80) && *p != 0xff) {
                 rc = h2x_hpack_indexed(dec, *p++ & 0x7f, out);
                 if (h2x_unlikely(rc != H2X_OK)) {
@@ -1286,6 +1609,15 @@ h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
                 }
                 if (p == last) {
                     goto done;
+                }
+            }
+
+            if (!(*p & 0x80)) {
+                /* literals with a static name, the next most common */
+                q = h2x_hpack_literal_fast(dec, p, last, out);
+                if (q != p) {
+                    p = q;
+                    continue;
                 }
             }
 
@@ -1462,6 +1794,61 @@ h2x_hpack_hash(const uint8_t *p, size_t n, uint64_t seed)
         h ^= (w2 ^ 0x8ebc6af09c88c6e3ull) * (w3 ^ 0x589965cc75374cc3ull);
         h ^= (w4 ^ h) * 0x1d8e4e27c47d124full;
     }
+    h ^= h >> 32;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 29;
+
+    return (uint32_t) h;
+}
+
+
+/* Two words sampled from a string (all of it up to 16 octets). */
+static inline void
+h2x_hpack_sample(const uint8_t *p, size_t n, uint64_t *w0, uint64_t *w1)
+{
+    uint64_t  a, b, c;
+    uint32_t  x, y;
+
+    if (n >= 8) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+        if (n > 16) {
+            memcpy(&c, p + 8, 8);
+            a ^= c * 0x9fb21c651e98df25ull;
+            memcpy(&c, p + n - 16, 8);
+            b ^= c * 0xc2b2ae3d27d4eb4full;
+            memcpy(&c, p + n / 2 - 4, 8);
+            a += c;
+        }
+    } else if (n >= 4) {
+        memcpy(&x, p, 4);
+        memcpy(&y, p + n - 4, 4);
+        a = x;
+        b = y;
+    } else {
+        a = n ? (uint64_t) p[0] << 16 | (uint64_t) p[n >> 1] << 8 | p[n - 1]
+              : 0;
+        b = 0;
+    }
+
+    *w0 = a;
+    *w1 = b;
+}
+
+
+/* The hash of a whole field, in one go, from samples of both strings. */
+static inline uint32_t
+h2x_hpack_field_hash(const uint8_t *name, size_t nlen, const uint8_t *value,
+    size_t vlen)
+{
+    uint64_t  a0, a1, b0, b1, h;
+
+    h2x_hpack_sample(name, nlen, &a0, &a1);
+    h2x_hpack_sample(value, vlen, &b0, &b1);
+
+    h = (a0 ^ nlen ^ 0xa0761d6478bd642full) * (b0 ^ 0xe7037ed1a0b428dbull);
+    h ^= (a1 ^ 0x8ebc6af09c88c6e3ull)
+         * (b1 ^ (uint64_t) vlen << 32 ^ 0x589965cc75374cc3ull);
     h ^= h >> 32;
     h *= 0xbf58476d1ce4e5b9ull;
     h ^= h >> 29;
@@ -1863,8 +2250,7 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
             }
         }
 
-        name_hash = h2x_hpack_hash(f->name, nlen, 0x100);
-        hash = h2x_hpack_hash(f->value, vlen, name_hash);
+        hash = h2x_hpack_field_hash(f->name, nlen, f->value, vlen);
 
         /* an exact match in the dynamic table; sensitive fields are
          * never put there, and the caller's never-indexed stay literal */
@@ -1899,6 +2285,7 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
             sidx = h2x_hpack_static_find(f->name, nlen);
         }
         policy = h2x_hpack_enc_policy[sidx];
+        name_hash = sidx ? 0 : h2x_hpack_hash(f->name, nlen, 0x100);
 
         if (enc->mode & H2X_HPACK_ENC_INDEX_ALL) {
             never = (f->flags & H2X_HEADER_NEVER_INDEX) != 0;

@@ -14,6 +14,7 @@
 
 #define H2X_OBUF_MIN              2048
 #define H2X_OUT_MIN               16
+#define H2X_OUT_FEW_FIELDS        16
 
 
 static void h2x_out_advance(h2x_session_t *s, size_t n);
@@ -123,6 +124,8 @@ h2x_out_frame(h2x_session_t *s, const uint8_t *frame, size_t n, int ctrl)
 
     p = h2x_out_reserve(s, n);
     if (p == NULL) {
+        /* a lost control frame: the connection fails after this call */
+        s->nomem = 1;
         return H2X_NOMEM;
     }
 
@@ -168,6 +171,7 @@ h2x_out_goaway(h2x_session_t *s, uint32_t last_id, uint32_t code,
 
     p = h2x_out_reserve(s, H2X_FRAME_GOAWAY_SIZE(dlen));
     if (p == NULL) {
+        s->nomem = 1;
         return H2X_NOMEM;
     }
 
@@ -192,7 +196,7 @@ h2x_out_headers(h2x_session_t *s, uint32_t sid, const char *status,
 {
     size_t         bound, len, w1, w2, size;
     uint8_t       *p, *end;
-    h2x_header_t   st;
+    h2x_header_t   st, hh[H2X_OUT_FEW_FIELDS];
 
     if (!s->enc_ready) {
         /* the encoder comes with the first response (idle memory) */
@@ -206,6 +210,23 @@ h2x_out_headers(h2x_session_t *s, uint32_t sid, const char *status,
     }
 
     w1 = 0;
+    w2 = 0;
+
+    if (status && n < H2X_OUT_FEW_FIELDS) {
+        /* the usual case: one list, one pass of the encoder */
+        hh[0].name = (const uint8_t *) ":status";
+        hh[0].name_len = 7;
+        hh[0].value = (const uint8_t *) status;
+        hh[0].value_len = 3;
+        hh[0].flags = 0;
+        if (n) {
+            memcpy(&hh[1], h, n * sizeof(h2x_header_t));
+        }
+        h = hh;
+        n++;
+        status = NULL;
+    }
+
     bound = h2x_hpack_enc_bound(&s->enc, h, n);
 
     if (status) {
@@ -232,8 +253,6 @@ h2x_out_headers(h2x_session_t *s, uint32_t sid, const char *status,
             return H2X_ERROR;
         }
     }
-
-    w2 = 0;
 
     if (n && h2x_hpack_encode(&s->enc, h, n, p + H2X_FRAME_HEADER_SIZE + w1,
                               bound - w1, &w2)

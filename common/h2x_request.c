@@ -26,23 +26,45 @@ enum {
 };
 
 
+#if defined(__GNUC__)
+#define h2x_req_inline   inline __attribute__((always_inline))
+#else
+#define h2x_req_inline   inline
+#endif
+
+
 #define h2x_name_is(f, s)                                                    \
     ((f)->name_len == sizeof(s) - 1                                          \
      && memcmp((f)->name, s, sizeof(s) - 1) == 0)
 
 
+/*
+ * Kinds of static-table names (RFC 7541 Appendix A), by the lowest index
+ * of each name, as the decoder flags them; every other name is
+ * H2X_F_OTHER.
+ */
+static const uint8_t  h2x_static_kind[256] = {
+    [1] = H2X_F_AUTHORITY,
+    [2] = H2X_F_METHOD,
+    [4] = H2X_F_PATH,
+    [6] = H2X_F_SCHEME,
+    [8] = H2X_F_PSEUDO_UNKNOWN,           /* :status */
+    [28] = H2X_F_CONTENT_LENGTH,
+    [32] = H2X_F_COOKIE,
+    [38] = H2X_F_HOST,
+    [57] = H2X_F_CONNECTION               /* transfer-encoding */
+};
+
+
+/* The kind of a name given as a literal. */
 static unsigned
-h2x_field_kind(const h2x_header_t *f)
+h2x_name_kind(const h2x_header_t *f)
 {
-    const uint8_t  *n;
-
-    n = f->name;
-
     if (f->name_len == 0) {
         return H2X_F_OTHER;
     }
 
-    if (n[0] == ':') {
+    if (f->name[0] == ':') {
         switch (f->name_len) {
         case 5:
             return h2x_name_is(f, ":path") ? H2X_F_PATH
@@ -95,6 +117,18 @@ h2x_field_kind(const h2x_header_t *f)
 }
 
 
+/* The kind of any name; flagged static names come from the decoder. */
+static unsigned
+h2x_field_kind(const h2x_header_t *f)
+{
+    if (f->flags & H2X_HEADER_STATIC_NAME) {
+        return h2x_static_kind[H2X_HEADER_STATIC_INDEX(f->flags)];
+    }
+
+    return h2x_name_kind(f);
+}
+
+
 /*
  * RFC 9113 8.2.1: bytes allowed in field names (after a pseudo-header's
  * colon): not 0x00-0x20, not 'A'-'Z', not 0x7f-0xff, not ':'.
@@ -117,39 +151,14 @@ static const uint8_t  h2x_name_char[256] = {
 
 
 static int
-h2x_name_valid(const uint8_t *p, size_t len, int pseudo)
+h2x_name_chars(const uint8_t *p, size_t len)
 {
-    size_t    i, k;
+    size_t    i;
     unsigned  ok;
-    uint64_t  w, l;
-
-    if (len <= (size_t) (pseudo ? 1 : 0)) {
-        return 0;
-    }
 
     ok = 1;
-    i = pseudo ? 1 : 0;
 
-    /* eight bytes at a time; a suspicious word is checked byte by byte */
-    for ( /* void */ ; i + 8 <= len; i += 8) {
-        memcpy(&w, p + i, 8);
-        l = w & H2X_LOWS;
-
-        if ((((w - H2X_ONES * 0x21) & ~w)                 /* < 0x21 */
-             | ((w + H2X_ONES * (127 - 0x7e)) | w)        /* > 0x7e */
-             | ((H2X_ONES * (127 + 0x5b) - l) & ~w
-                & (l + H2X_ONES * (127 - 0x40)))          /* 'A'-'Z' */
-             | (((w ^ (H2X_ONES * ':')) - H2X_ONES)
-                & ~(w ^ (H2X_ONES * ':'))))               /* ':' */
-            & H2X_HIGHS)
-        {
-            for (k = i; k < i + 8; k++) {
-                ok &= h2x_name_char[p[k]];
-            }
-        }
-    }
-
-    for ( /* void */ ; i < len; i++) {
+    for (i = 0; i < len; i++) {
         ok &= h2x_name_char[p[i]];
     }
 
@@ -157,64 +166,156 @@ h2x_name_valid(const uint8_t *p, size_t len, int pseudo)
 }
 
 
-/*
- * RFC 9113 8.2.1: field values.  Eight bytes at a time: only words with
- * a byte below 0x0e (NUL, CR, LF, but also HTAB) are looked at closely.
- */
+static h2x_req_inline int
+h2x_name_valid(const uint8_t *p, size_t len, int pseudo)
+{
+    size_t    i;
+    uint64_t  w, l, m;
+
+    if (pseudo) {
+        p++;
+        len = len ? len - 1 : 0;
+    }
+
+    if (len == 0) {
+        return 0;
+    }
+
+    if (len < 8) {
+        return h2x_name_chars(p, len);
+    }
+
+    /*
+     * Eight bytes at a time, the last word overlapping the one before;
+     * the suspicious bits of every word are gathered, and only a name
+     * with one is checked byte by byte.
+     */
+    m = 0;
+
+    for (i = 0; /* void */ ; i += 8) {
+        if (i + 8 > len) {
+            i = len - 8;
+        }
+
+        memcpy(&w, p + i, 8);
+        l = w & H2X_LOWS;
+
+        m |= ((w - H2X_ONES * 0x21) & ~w)                 /* < 0x21 */
+             | ((w + H2X_ONES * (127 - 0x7e)) | w)        /* > 0x7e */
+             | ((H2X_ONES * (127 + 0x5b) - l) & ~w
+                & (l + H2X_ONES * (127 - 0x40)))          /* 'A'-'Z' */
+             | (((w ^ (H2X_ONES * ':')) - H2X_ONES)
+                & ~(w ^ (H2X_ONES * ':')));               /* ':' */
+
+        if (i + 8 == len) {
+            break;
+        }
+    }
+
+    if ((m & H2X_HIGHS) == 0) {
+        return 1;
+    }
+
+    return h2x_name_chars(p, len);
+}
+
+
+/* Bytes never allowed in field values (RFC 9113 8.2.1). */
 static int
+h2x_value_chars(const uint8_t *p, size_t len)
+{
+    size_t    i;
+    unsigned  bad;
+
+    bad = 0;
+
+    for (i = 0; i < len; i++) {
+        bad |= (p[i] == '\0') | (p[i] == '\r') | (p[i] == '\n');
+    }
+
+    return !bad;
+}
+
+
+/*
+ * RFC 9113 8.2.1: field values.  Words are tested for a byte below 0x0e
+ * (NUL, CR, LF, but also HTAB), the results of all the words gathered;
+ * only a value with such a byte is checked byte by byte.
+ */
+static const uint8_t  h2x_value_edge[256] = {
+    ['\t'] = 1, [' '] = 1                 /* no leading or trailing */
+};
+
+
+static h2x_req_inline int
 h2x_value_valid(const uint8_t *p, size_t len)
 {
-    size_t    i, k;
-    uint8_t   c;
-    uint64_t  w;
+    size_t    i;
+    uint32_t  a, b;
+    uint64_t  w, m;
 
     if (len == 0) {
         return 1;
     }
 
-    if (p[0] == ' ' || p[0] == '\t' || p[len - 1] == ' '
-        || p[len - 1] == '\t')
-    {
+    if (h2x_value_edge[p[0]] | h2x_value_edge[p[len - 1]]) {
         return 0;
     }
 
-    for (i = 0; i + 8 <= len; i += 8) {
-        memcpy(&w, p + i, 8);
+    if (len >= 8) {
+        m = 0;
 
-        if (((w - H2X_ONES * 0x0e) & ~w & H2X_HIGHS) == 0) {
-            continue;
+        for (i = 0; i + 8 < len; i += 8) {
+            memcpy(&w, p + i, 8);
+            m |= (w - H2X_ONES * 0x0e) & ~w;
         }
 
-        for (k = i; k < i + 8; k++) {
-            c = p[k];
-            if (c == '\0' || c == '\r' || c == '\n') {
-                return 0;
-            }
+        memcpy(&w, p + len - 8, 8);
+        m |= (w - H2X_ONES * 0x0e) & ~w;
+
+        if ((m & H2X_HIGHS) == 0) {
+            return 1;
+        }
+
+    } else if (len >= 4) {
+        memcpy(&a, p, 4);
+        memcpy(&b, p + len - 4, 4);
+
+        if (((((a - 0x0e0e0e0eu) & ~a) | ((b - 0x0e0e0e0eu) & ~b))
+             & 0x80808080u) == 0)
+        {
+            return 1;
         }
     }
 
-    for ( /* void */ ; i < len; i++) {
-        c = p[i];
-        if (c == '\0' || c == '\r' || c == '\n') {
-            return 0;
-        }
-    }
-
-    return 1;
+    return h2x_value_chars(p, len);
 }
 
 
-static int
-h2x_field_valid(const h2x_header_t *f)
+/*
+ * A request or trailer field: its kind, or H2X_F_INVALID when it is not
+ * valid (RFC 9113 8.2.1).  Static names need no check.
+ */
+#define H2X_F_INVALID  0xff
+
+static h2x_req_inline unsigned
+h2x_field_check(const h2x_header_t *f)
 {
-    if (!(f->flags & H2X_HEADER_STATIC_NAME)
-        && !h2x_name_valid(f->name, f->name_len,
-                           f->name_len && f->name[0] == ':'))
+    unsigned  kind;
+
+    if (f->flags & H2X_HEADER_STATIC_NAME) {
+        kind = h2x_static_kind[H2X_HEADER_STATIC_INDEX(f->flags)];
+
+    } else if (h2x_name_valid(f->name, f->name_len,
+                              f->name_len && f->name[0] == ':'))
     {
-        return 0;
+        kind = h2x_name_kind(f);
+
+    } else {
+        return H2X_F_INVALID;
     }
 
-    return h2x_value_valid(f->value, f->value_len);
+    return h2x_value_valid(f->value, f->value_len) ? kind : H2X_F_INVALID;
 }
 
 
@@ -286,7 +387,7 @@ h2x_set_str(h2x_str_t *s, const h2x_header_t *f)
  */
 int
 h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
-    h2x_request_t *req, const char **reason)
+    h2x_request_t *req, const h2x_header_t **priority, const char **reason)
 {
     size_t         i, w, cookie_at, ncookies, room, clen;
     uint8_t       *cbuf;
@@ -301,6 +402,7 @@ h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
     req->path = empty;
     req->protocol = empty;
     req->content_length = -1;
+    *priority = NULL;
 
     seen = 0;
     regular = 0;
@@ -314,13 +416,13 @@ h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
 
     for (i = 0; i < n; i++) {
 
-        if (!h2x_field_valid(&f[i])) {
+        kind = h2x_field_check(&f[i]);
+
+        if (kind == H2X_F_INVALID) {
             /* RFC 9113 8.2.1 */
             *reason = "client sent invalid header field";
             return H2X_ERROR;
         }
-
-        kind = h2x_field_kind(&f[i]);
 
         if (kind >= H2X_F_METHOD && kind <= H2X_F_PSEUDO_UNKNOWN) {
 
@@ -401,6 +503,12 @@ h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
             host = &f[i];
             break;
 
+        case H2X_F_PRIORITY:
+            /* RFC 9218 5: kept for the scheduler (and the adapter) */
+            f[w] = f[i];
+            *priority = &f[w++];
+            continue;
+
         case H2X_F_COOKIE:
             /* RFC 9113 8.2.3: crumbs are joined into the first one */
             if (ncookies++ == 0) {
@@ -438,7 +546,11 @@ h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
             break;
         }
 
-        f[w++] = f[i];
+        if (w != i) {
+            f[w] = f[i];
+        }
+
+        w++;
     }
 
     /* RFC 9113 8.3.1, 8.5; RFC 8441 4 */
@@ -523,13 +635,13 @@ h2x_trailers_check(h2x_header_t *f, size_t n, const char **reason)
 
     for (i = 0; i < n; i++) {
 
-        if (!h2x_field_valid(&f[i])) {
+        kind = h2x_field_check(&f[i]);
+
+        if (kind == H2X_F_INVALID) {
             /* RFC 9113 8.2.1 */
             *reason = "client sent invalid trailer field";
             return H2X_ERROR;
         }
-
-        kind = h2x_field_kind(&f[i]);
 
         /* RFC 9113 8.1 */
         if (kind >= H2X_F_METHOD && kind <= H2X_F_PSEUDO_UNKNOWN) {

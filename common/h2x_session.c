@@ -524,6 +524,24 @@ h2x_conn_error(h2x_session_t *s, uint32_t code, const char *reason)
 }
 
 
+/*
+ * A control frame (RST_STREAM, an ACK, GOAWAY) could not be queued: the
+ * peer's view of the streams is wrong now, so the connection goes (or,
+ * if even GOAWAY failed, just closes: want_close).
+ */
+static void
+h2x_check_nomem(h2x_session_t *s)
+{
+    if (s->nomem && !s->failed) {
+        s->nomem = 0;
+        (void) h2x_conn_error(s, H2X_INTERNAL_ERROR,
+                              "out of memory for a control frame");
+    }
+
+    s->nomem = 0;
+}
+
+
 /* A stream error caused by the peer (RFC 9113 5.4.2), MadeYouReset. */
 static int
 h2x_stream_error(h2x_session_t *s, uint32_t sid, uint32_t code,
@@ -1272,6 +1290,7 @@ h2x_on_data(void *data, const h2x_frame_header_t *fh, const uint8_t *p,
 {
     h2x_session_t  *s = data;
     size_t          room;
+    uint8_t        *buf;
     h2x_stream_t   *st;
 
     (void) fh;
@@ -1310,17 +1329,6 @@ h2x_on_data(void *data, const h2x_frame_header_t *fh, const uint8_t *p,
     }
 
     /* kept for h2x_stream_read(): at most the window we granted */
-    if (st->rbuf == NULL) {
-        st->rbuf_size = s->local_iws;
-        st->rbuf = h2x_s_alloc(s, st->rbuf_size);
-        if (st->rbuf == NULL) {
-            s->cur_skip = 1;
-            s->cur_data -= (uint32_t) len;
-            h2x_stream_do_reset(s, st, H2X_INTERNAL_ERROR);
-            return 0;
-        }
-    }
-
     if (st->rbuf_end + len > st->rbuf_size && st->rbuf_start) {
         memmove(st->rbuf, st->rbuf + st->rbuf_start,
                 st->rbuf_end - st->rbuf_start);
@@ -1328,14 +1336,28 @@ h2x_on_data(void *data, const h2x_frame_header_t *fh, const uint8_t *p,
         st->rbuf_start = 0;
     }
 
-    room = st->rbuf_size - st->rbuf_end;
+    if (st->rbuf_end + len > st->rbuf_size) {
+        /* grows as the peer fills the window, from 16 KiB */
+        room = st->rbuf_size ? 2 * st->rbuf_size : 16384;
+        while (room < st->rbuf_end + len) {
+            room *= 2;
+        }
 
-    if (len > room) {
-        /* cannot happen within the window; be safe */
-        s->cur_skip = 1;
-        s->cur_data -= (uint32_t) len;
-        h2x_stream_do_reset(s, st, H2X_INTERNAL_ERROR);
-        return 0;
+        buf = h2x_s_alloc(s, room);
+        if (buf == NULL) {
+            s->cur_skip = 1;
+            s->cur_data -= (uint32_t) len;
+            h2x_stream_do_reset(s, st, H2X_INTERNAL_ERROR);
+            return 0;
+        }
+
+        if (st->rbuf_end) {
+            memcpy(buf, st->rbuf, st->rbuf_end);
+        }
+
+        h2x_s_free(s, st->rbuf);
+        st->rbuf = buf;
+        st->rbuf_size = room;
     }
 
     memcpy(st->rbuf + st->rbuf_end, p, len);
@@ -1448,9 +1470,10 @@ h2x_request_end(h2x_session_t *s, int rc)
     size_t          i;
     uint8_t         u, inc;
     uint32_t        sid;
-    const char     *reason;
-    h2x_stream_t   *st;
-    h2x_request_t   req;
+    const char          *reason;
+    h2x_stream_t        *st;
+    h2x_request_t        req;
+    const h2x_header_t  *prio;
 
     sid = s->hb_stream_id;
 
@@ -1487,7 +1510,7 @@ h2x_request_end(h2x_session_t *s, int rc)
     }
 
     if (h2x_request_parse(s, s->hb_out.fields, s->hb_out.nfields, &req,
-                          &reason)
+                          &prio, &reason)
         != H2X_OK)
     {
         return h2x_stream_error(s, sid, H2X_PROTOCOL_ERROR, reason);
@@ -1520,19 +1543,14 @@ h2x_request_end(h2x_session_t *s, int rc)
     st->content_length = req.content_length;
 
     /* RFC 9218 4, 5: without a signal, round robin */
-    for (i = 0; i < req.nheaders; i++) {
-        if (req.headers[i].name_len == 8
-            && memcmp(req.headers[i].name, "priority", 8) == 0)
+    if (prio) {
+        u = H2X_DEFAULT_URGENCY;
+        inc = 0;
+        if (h2x_priority_parse(prio->value, prio->value_len, &u, &inc)
+            == H2X_OK)
         {
-            u = H2X_DEFAULT_URGENCY;
-            inc = 0;
-            if (h2x_priority_parse(req.headers[i].value,
-                                   req.headers[i].value_len, &u, &inc)
-                == H2X_OK)
-            {
-                st->urgency = u;
-                st->incremental = inc;
-            }
+            st->urgency = u;
+            st->incremental = inc;
         }
     }
 
@@ -2148,6 +2166,8 @@ h2x_session_feed(h2x_session_t *s, const uint8_t *in, size_t len,
                               err ? err->reason : "frame parser failed");
     }
 
+    h2x_check_nomem(s);
+
     if (s->failed) {
         return H2X_ERROR;
     }
@@ -2532,6 +2552,7 @@ h2x_stream_reset(h2x_session_t *s, h2x_stream_t *st, uint32_t code)
     }
 
     h2x_stream_do_reset(s, st, code);
+    h2x_check_nomem(s);
 
     return H2X_OK;
 }
@@ -2669,5 +2690,6 @@ h2x_stream_release(h2x_session_t *s, h2x_stream_t *st)
     }
 
     h2x_stream_unref(s, st);
+    h2x_check_nomem(s);
     h2x_trim(s);
 }

@@ -77,12 +77,13 @@ typedef struct {
 
     /* abuse budgets */
     uint32_t    max_settings_entries;     /* 32 per SETTINGS frame */
-    uint32_t    max_new_streams_per_feed; /* 2 * max_concurrent_streams */
+    uint32_t    max_new_streams_per_feed; /* 0: 2 * max_concurrent_streams */
     uint32_t    rst_burst;                /* 1000 peer resets ... */
     uint32_t    rst_rate;                 /* ... refilled at 33/s */
     uint32_t    glitch_burst;             /* 1000 glitches ... */
     uint32_t    glitch_rate;              /* ... refilled at 100/s */
-    uint32_t    max_stream_errors;        /* 16 peer-caused stream errors */
+    uint32_t    max_stream_errors;        /* 16 peer-caused stream errors
+                                             per connection, then EYC */
     uint32_t    max_priority_updates;     /* 100 buffered for idle streams */
     uint32_t    settings_ack_timeout;     /* 10000 ms, then SETTINGS_TIMEOUT */
     uint32_t    goaway_ping_timeout;      /* 1000 ms: graceful GOAWAY step 2 */
@@ -190,7 +191,11 @@ typedef struct {
                      const uint8_t *data, size_t len, unsigned flags,
                      void *user);
 
-    /* Request trailers; they end the request body. */
+    /*
+     * Request trailers (validated: no pseudo-headers, no connection-
+     * specific fields); they end the request body.  If NULL, the end of
+     * the body comes as on_data with H2X_DATA_END_STREAM instead.
+     */
     int   (*on_trailers)(h2x_session_t *s, h2x_stream_t *st,
                          const h2x_header_t *h, size_t n, void *user);
 
@@ -210,15 +215,20 @@ typedef struct {
     /*
      * A chunk queued with h2x_stream_write() was fully sent or dropped;
      * the engine no longer refers to it.  Also the back-pressure
-     * wake-up: h2x_stream_queued() has gone down.
+     * wake-up: h2x_stream_queued() has gone down.  Fires from
+     * h2x_session_sent() and h2x_session_pending() (written), and from
+     * resets, connection errors and h2x_stream_release() (dropped).  A
+     * chunk whose bytes are already in the pending output is released
+     * only once they are written, possibly after h2x_stream_release():
+     * st is then still valid for h2x_stream_get_data() during the call.
      */
     void  (*on_chunk_release)(h2x_session_t *s, h2x_stream_t *st,
                               void *ref, void *user);
 
     /*
-     * The window of a stream with queued output opened again, or a
-     * stream's queued bytes fell below half of max_unsent_output / 4:
-     * the producer may resume.  Optional.
+     * The peer's window of a stream with queued output opened again
+     * (WINDOW_UPDATE after it was exhausted).  Optional; on_chunk_release
+     * is the other wake-up.
      */
     void  (*on_writable)(h2x_session_t *s, h2x_stream_t *st, void *user);
 
@@ -244,23 +254,42 @@ void h2x_session_free(h2x_session_t *s);
  * monotonic clock in milliseconds.  Returns the bytes consumed (always
  * len unless the session failed), or H2X_ERROR after a connection error
  * (GOAWAY is then pending; flush it, then close).
+ *
+ * Request headers over the limits (max_field_size, max_header_fields,
+ * max_header_list_size) are answered by the engine with a 431 response
+ * (and RST_STREAM NO_ERROR if the request has a body) and never reach
+ * on_request; trailers over them reset the stream (ENHANCE_YOUR_CALM).
+ * Far over (twice the list size, ten times the field count, decoded):
+ * GOAWAY ENHANCE_YOUR_CALM.
  */
 long h2x_session_feed(h2x_session_t *s, const uint8_t *in, size_t len,
     uint64_t now);
 
-/* Timers: call when the deadline given by next_timeout passes. */
+/*
+ * Timers: call when the deadline given by next_timeout passes.  They
+ * are: the SETTINGS ACK timeout, step 2 of a graceful GOAWAY, and one
+ * second after the session went idle, the release of its free lists.
+ */
 void h2x_session_tick(h2x_session_t *s, uint64_t now);
 /* Absolute time of the next engine deadline, or UINT64_MAX. */
 uint64_t h2x_session_next_timeout(h2x_session_t *s);
 
 /*
  * Fills up to max segments of output to write now, in order, and returns
- * their number (0: nothing to write).  The segments stay valid until the
- * next h2x_session_sent() or h2x_session_pending() call.
+ * their number (0: nothing to write).  DATA frames are cut here, at most
+ * max_unsent_output / 4 ahead of what was written.  The segments stay
+ * valid until the next call of any function of this session, so write
+ * them, then call h2x_session_sent(), before submitting anything else.
+ * May fire on_chunk_release and on_stream_close (empty END_STREAM frames
+ * at the head of the output complete here).
  */
 size_t h2x_session_pending(h2x_session_t *s, h2x_segment_t *segs,
     size_t max);
-/* n bytes from the start of the pending output were written. */
+/*
+ * n bytes from the start of the pending output were written.  Fires
+ * on_chunk_release for chunks fully written, and on_stream_close when a
+ * stream's last frame went out and the request had ended.
+ */
 void h2x_session_sent(h2x_session_t *s, size_t n);
 
 /* 0 while the session should not read (output above the ceiling). */
@@ -272,15 +301,24 @@ int h2x_session_want_close(h2x_session_t *s);
 
 /*
  * GOAWAY.  graceful: announce shutdown (GOAWAY with 2^31-1 and a PING,
- * then the real last stream id), let open streams finish, then
- * want_close.  Otherwise an immediate GOAWAY with code.
+ * then, at the PING ACK or after goaway_ping_timeout, the GOAWAY with the
+ * last stream announced by on_request), let open streams finish, then
+ * want_close.  Otherwise an immediate GOAWAY with code: with NO_ERROR
+ * open streams still finish; with an error code every stream is closed
+ * (on_stream_close with that code) and want_close is set.
  */
 int h2x_session_goaway(h2x_session_t *s, uint32_t code, int graceful);
 
 const h2x_stats_t *h2x_session_stats(h2x_session_t *s);
 /* Streams not yet released by the adapter. */
 size_t h2x_session_streams(h2x_session_t *s);
-/* Bytes of engine memory held by this session. */
+/*
+ * Bytes of engine memory held by this session (what its allocator
+ * handed out, headers included).  The HPACK tables are allocated with the
+ * first request and response; the header block buffer, the output buffer
+ * and (a second later, see tick) the free lists go when the session has
+ * no stream.
+ */
 size_t h2x_session_memory(h2x_session_t *s);
 
 
@@ -291,29 +329,54 @@ void h2x_stream_set_data(h2x_stream_t *st, void *data);
 void *h2x_stream_get_data(h2x_stream_t *st);
 
 /*
- * Response HEADERS.  status 100..199 sends an interim response (any
- * number, before the final one); 200..599 the final one, once.
- * Pseudo-headers and connection-specific fields in h are refused
- * (H2X_ERROR).  end_stream: no body follows.
+ * Response HEADERS.  status 100..199 (not 101) sends an interim response
+ * (any number, before the final one); 200..599 the final one, once.
+ * Pseudo-headers, uppercase or invalid names and connection-specific
+ * fields in h are refused (H2X_ERROR, nothing sent).  end_stream: no body
+ * follows.  The block is encoded at once (HEADERS + CONTINUATION at the
+ * peer's max frame size).
+ *
+ * The functions below that queue output return H2X_OK, H2X_NOMEM (nothing
+ * queued), H2X_ERROR (misuse: after release, a second final response,
+ * data after the end of the body, ...) or H2X_DONE when the stream is
+ * already closed (reset by the peer): the call did nothing and a chunk
+ * stays the caller's.
  */
 int h2x_stream_submit_response(h2x_session_t *s, h2x_stream_t *st,
     unsigned status, const h2x_header_t *h, size_t n, int end_stream);
 
-/* Queue a body chunk (len may be 0 with end_stream).  Never copied. */
+/*
+ * Queue a body chunk (len may be 0 with end_stream; a zero-length chunk
+ * without end_stream is ignored and not released).  Never copied: DATA
+ * payload segments point into it (memory) or carry its file range.
+ * Chunks may be queued before the final response; they wait for it.
+ */
 int h2x_stream_write(h2x_session_t *s, h2x_stream_t *st,
     const h2x_chunk_t *chunk, int end_stream);
 
-/* Trailers after the queued body; they end the stream. */
+/*
+ * Trailers after the queued body; they end the stream.  h is copied and
+ * encoded when the body before it has gone out.
+ */
 int h2x_stream_submit_trailers(h2x_session_t *s, h2x_stream_t *st,
     const h2x_header_t *h, size_t n);
 
-/* RST_STREAM with code; queued chunks are released. */
+/*
+ * RST_STREAM with code; queued chunks are released (those already in the
+ * pending output once written), on_stream_close fires with code.
+ */
 int h2x_stream_reset(h2x_session_t *s, h2x_stream_t *st, uint32_t code);
 
 /* Bytes queued for this stream and not yet sent. */
 size_t h2x_stream_queued(h2x_stream_t *st);
 
-/* The adapter took n body bytes delivered by on_data. */
+/*
+ * The adapter took n body bytes delivered by on_data.  Credit goes back
+ * batched: a stream WINDOW_UPDATE when the peer's allowance is short of
+ * the window by half of it, a connection one at half of
+ * connection_window_size.  Bytes never consumed are credited to the
+ * connection when the stream closes.
+ */
 void h2x_stream_consumed(h2x_session_t *s, h2x_stream_t *st, size_t n);
 
 /*
@@ -330,9 +393,12 @@ long h2x_stream_read(h2x_session_t *s, h2x_stream_t *st, uint8_t *buf,
     size_t len, unsigned flags);
 
 /*
- * The adapter is done with the stream.  If the response was not complete
- * the stream is reset (INTERNAL_ERROR); queued output still goes out.
- * Frees the stream and its concurrency slot.
+ * The adapter is done with the stream; frees its concurrency slot.  If
+ * the response was not complete the stream is reset (INTERNAL_ERROR) and
+ * its queued chunks are released.  If it was complete, queued output
+ * still goes out (then RST_STREAM NO_ERROR if the request body had not
+ * ended, RFC 9113 8.1).  No callback fires for the stream afterwards,
+ * except on_chunk_release for chunks in the pending output.
  */
 void h2x_stream_release(h2x_session_t *s, h2x_stream_t *st);
 

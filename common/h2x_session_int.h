@@ -181,6 +181,7 @@ struct h2x_session_s {
     unsigned                   enc_ready:1;
     unsigned                   clock:1;        /* now seen once */
     unsigned                   trim_pending:1;
+    unsigned                   nomem:1;        /* a control frame lost */
     uint64_t                   trim_deadline;
 
     uint64_t                   settings_deadline;
@@ -301,7 +302,7 @@ void h2x_out_free(h2x_session_t *s);
 
 /* h2x_request.c */
 int h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
-    h2x_request_t *req, const char **reason);
+    h2x_request_t *req, const h2x_header_t **priority, const char **reason);
 int h2x_trailers_check(h2x_header_t *f, size_t n, const char **reason);
 int h2x_response_check(const h2x_header_t *h, size_t n);
 int h2x_priority_parse(const uint8_t *p, size_t len, uint8_t *urgency,

@@ -240,6 +240,8 @@ typedef struct {
     size_t          body_len;
     size_t          out;        /* bytes "written" */
     size_t          responses;
+    char            cl[32];
+    size_t          cl_len;
 } ng_t;
 
 
@@ -291,7 +293,6 @@ ng_on_frame_recv(nghttp2_session *s, const nghttp2_frame *frame, void *user)
 {
     ng_t                  *ng = user;
     nghttp2_data_provider  prd;
-    char                   cl[32];
 
     if (frame->hd.type != NGHTTP2_HEADERS
         || !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
@@ -299,12 +300,12 @@ ng_on_frame_recv(nghttp2_session *s, const nghttp2_frame *frame, void *user)
         return 0;
     }
 
-    snprintf(cl, sizeof(cl), "%zu", ng->body_len);
-
+    /* as for h2x: the value of content-length is made once */
     nghttp2_nv  nv[] = {
         NV(":status", "200"),
         NV("content-type", "application/javascript"),
-        NV("content-length", cl),
+        { (uint8_t *) "content-length", (uint8_t *) ng->cl, 14, ng->cl_len,
+          NGHTTP2_NV_FLAG_NONE },
     };
 
     prd.source.ptr = (void *) ng->body_len;
@@ -323,6 +324,9 @@ ng_new(ng_t *ng, nghttp2_mem *mem)
     nghttp2_session_callbacks  *cbs;
     nghttp2_session            *s;
     nghttp2_settings_entry      iv[1];
+
+    ng->cl_len = (size_t) snprintf(ng->cl, sizeof(ng->cl), "%zu",
+                                   ng->body_len);
 
     nghttp2_session_callbacks_new(&cbs);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cbs,

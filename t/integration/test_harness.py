@@ -117,7 +117,9 @@ def test_failure_report_has_error_log_and_servers_stop(tmp_path, h2x_site):
                      out), out
     pids = [int(p) for m in re.findall(r"PIDS=([\d,]+)", out)
             for p in m.split(",")]
-    assert len(pids) >= 4, out
+    # nginx master + worker, Apache's parent (its children may not have
+    # forked yet on a loaded machine: the parent accepts into the backlog)
+    assert len(pids) >= 3, out
     assert all(_gone(p) for p in pids), pids
 
 

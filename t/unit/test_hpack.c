@@ -389,6 +389,36 @@ test_integer_errors_in_blocks(void **state)
 }
 
 
+/* The block's last call may carry no bytes and a NULL pointer. */
+static void
+test_empty_final_fragment(void **state)
+{
+    static const uint8_t  get[] = { 0x82, 0x86 };
+    h2x_hpack_dec_t       dec;
+    h2x_hpack_out_t       out;
+
+    (void) state;
+
+    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
+                     H2X_OK);
+    h2x_hpack_out_init(&out, fields_buf, 4096, out_buf, sizeof(out_buf));
+
+    assert_int_equal(h2x_hpack_decode(&dec, NULL, 0, 0, &out), H2X_AGAIN);
+    assert_int_equal(h2x_hpack_decode(&dec, get, sizeof(get), 0, &out),
+                     H2X_AGAIN);
+    assert_int_equal(h2x_hpack_decode(&dec, NULL, 0, 1, &out), H2X_OK);
+    assert_int_equal(out.nfields, 2);
+    assert_string_equal((const char *) out.fields[1].value, "http");
+
+    /* a block of no fields at all */
+    h2x_hpack_out_init(&out, fields_buf, 4096, out_buf, sizeof(out_buf));
+    assert_int_equal(h2x_hpack_decode(&dec, NULL, 0, 1, &out), H2X_OK);
+    assert_int_equal(out.nfields, 0);
+
+    h2x_hpack_dec_free(&dec);
+}
+
+
 /* ---- Huffman ----------------------------------------------------------- */
 
 static void
@@ -1693,6 +1723,7 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_integers),
         cmocka_unit_test(test_integer_errors_in_blocks),
+        cmocka_unit_test(test_empty_final_fragment),
         cmocka_unit_test(test_huffman_roundtrip),
         cmocka_unit_test(test_huffman_invalid),
         cmocka_unit_test(test_c2),

@@ -1519,6 +1519,159 @@ test_read_api(void **state)
 
     h2x_stream_release(s, tc.req[0].st);
     h2x_stream_release(s, tc.req[1].st);
+
+    /* a body larger than the buffer's first size, read as it comes */
+    {
+        static uint8_t  got[200000];
+        size_t          have, i;
+
+        tc_headers(&tc, 5, 0, ":method", "POST", ":scheme", "https",
+                   ":authority", "a", ":path", "/big");
+        tc_run(&tc);
+        r = tc_req(&tc, 5);
+        have = 0;
+
+        for (i = 0; i < 12; i++) {
+            tc_data(&tc, 5, body + 15000 * i, 15000, i == 11);
+            tc_run(&tc);
+            /* the window stays within 65536 unread bytes */
+            while ((n = h2x_stream_read(s, r->st, got + have,
+                                        1000 + 7 * i, 0)) > 0)
+            {
+                have += (size_t) n;
+            }
+        }
+
+        assert_int_equal(have, 180000);
+        assert_memory_equal(got, body, 180000);
+        assert_null(tc_find(&tc, H2X_FRAME_RST_STREAM, 5));
+        assert_non_null(tc_find(&tc, H2X_FRAME_WINDOW_UPDATE, 5));
+        assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+        h2x_stream_release(s, r->st);
+    }
+
+    tc_done(&tc);
+}
+
+
+static void
+test_local_settings_on_ack(void **state)
+{
+    tc_t          tc;
+    h2x_config_t  cfg;
+    tframe_t     *f;
+    uint32_t      i;
+
+    (void) state;
+
+    h2x_config_init(&cfg);
+    cfg.max_frame_size = 32768;
+    cfg.initial_window_size = 100000;
+
+    /* before the ACK: 16384 is the limit (RFC 9113 4.2, 6.5.3) */
+    tc_init(&tc, &cfg);
+    tc_drain(&tc);
+    f = &tc.frames[0];
+    for (i = 0; i < f->nsettings; i++) {
+        if (f->settings[i].id == H2X_SETTINGS_MAX_FRAME_SIZE) {
+            assert_int_equal(f->settings[i].value, 32768);
+        }
+    }
+    tc_preface(&tc, NULL, 0);
+    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/");
+    tc_data(&tc, 1, body, 20000, 1);
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 1, H2X_FRAME_SIZE_ERROR);
+    tc_done(&tc);
+
+    /* after it: accepted, up to our window */
+    tc_init(&tc, &cfg);
+    tc_handshake(&tc);
+    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+               ":authority", "a", ":path", "/");
+    tc_data(&tc, 1, body, 20000, 0);
+    tc_data(&tc, 1, body, 32768, 1);
+    assert_true(tc_run(&tc) > 0);
+    assert_int_equal(tc.req[0].body_len, 52768);
+    assert_int_equal(tc.req[0].body_end, 1);
+    tc_data(&tc, 3, body, 32769, 1);
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 1, H2X_FRAME_SIZE_ERROR);
+    tc_done(&tc);
+}
+
+
+static unsigned  writable;
+
+
+static void
+on_writable(h2x_session_t *s, h2x_stream_t *st, void *user)
+{
+    (void) s;
+    (void) st;
+    (void) user;
+
+    writable++;
+}
+
+
+static void
+test_writable_and_stats(void **state)
+{
+    tc_t             tc;
+    treq_t          *r;
+    h2x_chunk_t      c;
+    h2x_callbacks_t  cb;
+    const h2x_stats_t  *st;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    h2x_session_free(tc.s);
+    memset(&cb, 0, sizeof(cb));
+    cb.on_request = tc_on_request;
+    cb.on_data = tc_on_data;
+    cb.on_stream_close = tc_on_stream_close;
+    cb.on_chunk_release = tc_on_chunk_release;
+    cb.on_writable = on_writable;
+    tc.s = h2x_session_new(&tc.cfg, &cb, &tc, &tc.alloc);
+    tc_handshake(&tc);
+
+    tc_get(&tc, 1, 1, "/");
+    tc_run(&tc);
+    r = tc_req(&tc, 1);
+    h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0, 0);
+    c.ref = &c;
+    c.data = body;
+    c.offset = 0;
+    c.len = 70000;
+    h2x_stream_write(tc.s, r->st, &c, 1);
+    tc_drain(&tc);
+    assert_int_equal(h2x_stream_queued(r->st), 70000 - 65535);
+    assert_int_equal(writable, 0);
+
+    /* the connection window opens: not the stream's, no wake-up */
+    tc_wu(&tc, 0, 10000);
+    tc_run(&tc);
+    assert_int_equal(writable, 0);
+    tc_wu(&tc, 1, 10000);
+    tc_run(&tc);
+    assert_int_equal(writable, 1);
+    assert_int_equal(h2x_stream_queued(r->st), 0);
+    assert_int_equal(r->closed, 1);
+
+    st = h2x_session_stats(tc.s);
+    assert_int_equal(st->frames_in[H2X_FRAME_HEADERS], 1);
+    assert_int_equal(st->frames_in[H2X_FRAME_WINDOW_UPDATE], 2);
+    assert_int_equal(st->frames_in[H2X_FRAME_SETTINGS], 2);
+    assert_int_equal(st->frames_out[H2X_FRAME_DATA], 5);
+    assert_int_equal(st->frames_out[H2X_FRAME_HEADERS], 1);
+    assert_int_equal(st->frames_out[H2X_FRAME_SETTINGS], 2);
+    assert_int_equal(st->streams, 1);
+    assert_int_equal(st->bytes_out, tc.outlen);
+    assert_int_equal(h2x_session_memory(tc.s) > 0, 1);
+
     tc_done(&tc);
 }
 
@@ -1555,6 +1708,8 @@ main(void)
         cmocka_unit_test(test_scheduler),
         cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_read_api),
+        cmocka_unit_test(test_writable_and_stats),
+        cmocka_unit_test(test_local_settings_on_ack),
     };
 
     fill_body();
