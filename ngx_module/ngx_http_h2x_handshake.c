@@ -212,6 +212,7 @@ ngx_http_h2x_enabled(ngx_http_connection_t *hc)
 void
 ngx_http_h2x_init_connection(ngx_connection_t *c)
 {
+    size_t                    offset;
     ngx_uint_t                ready;
     ngx_event_t              *rev;
     ngx_http_connection_t    *hc;
@@ -241,9 +242,10 @@ ngx_http_h2x_init_connection(ngx_connection_t *c)
 
     hc = c->data;
 
-    hc->addr_conf = (ngx_http_addr_conf_t *)
-                    ((u_char *) lst->addrs
-                     + ((u_char *) hc->addr_conf - (u_char *) lst->shadow_addrs));
+    /* the same address entry in the real listener */
+
+    offset = (u_char *) hc->addr_conf - (u_char *) lst->shadow_addrs;
+    hc->addr_conf = (ngx_http_addr_conf_t *) ((u_char *) lst->addrs + offset);
 
     if (hc->ssl) {
         /* legacy "ssl on": nginx's own handshake, no h2x */
