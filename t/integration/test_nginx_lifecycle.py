@@ -386,3 +386,72 @@ def test_no_fd_leak_after_aborts(server_factory):
         (before, _worker_fds(srv))
     r = curl(t.url("1m.bin", "h2c"), "--http2-prior-knowledge")
     assert r.body == doc("1m.bin")
+
+
+def test_stress_random_resets(server_factory, backend):
+    """Connections with 100 streams each over static files, proxied
+    responses and uploads, about half of them reset at random moments and
+    some connections dropped: every stream that is not reset completes,
+    the worker never crashes, and stub_status ends balanced."""
+    import random
+    from hyperframe.frame import HeadersFrame, DataFrame
+    rnd = random.Random(4242)
+    sink, = free_ports(1)
+    srv, t = h2x_server(
+        server_factory,
+        "location = /stub { stub_status; }\n"
+        "location /p/ { proxy_pass http://127.0.0.1:%d/; }\n"
+        "location /up/ { client_max_body_size 10m; "
+        "proxy_pass http://127.0.0.1:%d/; }" % (sink, sink),
+        http_extra="server { listen 127.0.0.1:%d; root %s; location = /sink "
+        "{ client_max_body_size 10m; return 204; } }"
+        % (sink, srv_docroot(server_factory)))
+    paths = ["/1m.bin", "/10k.bin", "/p/1m.bin", "/p/index.html"]
+    for round_ in range(3):
+        conns = []
+        for i in range(4):
+            tls = bool(i % 2)
+            c = RawH2(t.tls_port if tls else t.h2c_port, tls=tls,
+                      timeout=10)
+            c.scheme = "https" if tls else "http"
+            c.reset = set()
+            conns.append(c)
+            for sid in range(1, 201, 2):
+                if sid % 10 == 1:
+                    c.get(sid, "/up/sink", method="POST", end_stream=False,
+                          scheme=c.scheme)
+                    c.data(sid, b"x" * 15000)
+                    c.data(sid, b"x" * 15000, end_stream=True)
+                else:
+                    c.get(sid, rnd.choice(paths), scheme=c.scheme)
+                if rnd.random() < 0.5:
+                    c.reset.add(sid)
+        for c in conns:
+            for sid in sorted(c.reset, key=lambda _: rnd.random()):
+                c.send(RstStreamFrame(sid, error_code=8))
+        dropped = conns[-1] if round_ % 2 else None
+        if dropped:
+            dropped.close()
+        for c in conns:
+            if c is dropped:
+                continue
+            for sid in range(1, 201, 2):
+                if sid in c.reset:
+                    continue
+                status, _, body, rst, _ = c.response(sid, timeout=20)
+                assert rst is None and status in (200, 204), (sid, status)
+            c.close()
+    r = curl(t.url("1m.bin", "h2c"), "--http2-prior-knowledge")
+    assert (r.status, r.body) == (200, doc("1m.bin"))
+
+    def balanced():
+        r = curl(t.url("stub", "http"), "--http1.1")
+        return re.search(rb"Active connections: 1 ", r.body)
+    assert wait_for(balanced, 5)
+    log = read(srv.error_log)
+    assert "[alert]" not in log and "[crit]" not in log
+    assert "exited on signal" not in log
+
+
+def srv_docroot(server_factory):
+    return server_factory.site.docroot
