@@ -19,7 +19,7 @@ from h2xtest import static_nginx as sn
 from h2xtest.clients import curl
 from h2xtest.ngx_backend import Backend
 from h2xtest.ngx_raw import RawH2, Closed
-from hyperframe.frame import RstStreamFrame, GoAwayFrame
+from hyperframe.frame import RstStreamFrame, GoAwayFrame, WindowUpdateFrame
 
 LOG_FORMAT = ("log_format h2x '$status $request_method $request_uri "
               "$server_protocol h2x=$h2x';")
@@ -455,3 +455,35 @@ def test_stress_random_resets(server_factory, backend):
 
 def srv_docroot(server_factory):
     return server_factory.site.docroot
+
+
+def test_send_timeout(server_factory):
+    """send_timeout: a stream stuck on a zero window is reset while its
+    connection goes on; a client that stops reading loses its
+    connection."""
+    import socket
+    srv, t = h2x_server(server_factory, "send_timeout 1s;")
+    with RawH2(t.h2c_port, timeout=10) as c:
+        c.window_updates = False
+        c.get(1, "/1m.bin", scheme="http")
+        start = time.monotonic()
+        c.wait(RstStreamFrame, timeout=8, pred=lambda f: f.stream_id == 1)
+        assert 0.8 < time.monotonic() - start < 6
+        # the connection window the reset stream used, back
+        c.window_updates = True
+        c.send(WindowUpdateFrame(0, 65535))
+        c.get(3, "/index.html", scheme="http")
+        status, _, body, rst, _ = c.response(3)
+        assert (status, body, rst) == (200, doc("index.html"), None)
+    assert "client timed out" in read(srv.error_log)
+
+    c = RawH2(t.h2c_port, timeout=10, window=0x7fffffff)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    c.send(WindowUpdateFrame(0, 0x7fffffff - 65535))
+    for sid in range(1, 41, 2):
+        c.get(sid, "/1m.bin", scheme="http")
+    time.sleep(3)          # not reading: the server's writes block
+    # what was sent drains, then the connection is closed
+    assert c.eof(10)
+    c.close()
+    assert "client timed out" in read(srv.error_log)
