@@ -1076,8 +1076,12 @@ h2x_frame_header_block_size(size_t block_len, uint32_t max_frame_size)
 {
     size_t  frames;
 
-    frames = block_len ? (block_len + max_frame_size - 1) / max_frame_size
-                       : 1;
+    if (block_len <= max_frame_size) {
+        /* the usual case: one frame, no division */
+        return block_len + H2X_FRAME_HEADER_SIZE;
+    }
+
+    frames = (block_len + max_frame_size - 1) / max_frame_size;
 
     return block_len + frames * H2X_FRAME_HEADER_SIZE;
 }
@@ -1090,8 +1094,21 @@ h2x_frame_write_header_block(uint8_t *dst, uint32_t stream_id, uint8_t flags,
     size_t    frames, i, off, n;
     uint8_t  *out;
 
-    frames = block_len ? (block_len + max_frame_size - 1) / max_frame_size
-                       : 1;
+    if (block_len <= max_frame_size) {
+        /* one frame; the block is usually in place already */
+        if (block_len && block != dst + H2X_FRAME_HEADER_SIZE) {
+            memmove(dst + H2X_FRAME_HEADER_SIZE, block, block_len);
+        }
+
+        h2x_frame_write_headers(dst, stream_id, (uint32_t) block_len,
+                                (uint8_t) ((flags & H2X_FLAG_END_STREAM)
+                                           | H2X_FLAG_END_HEADERS),
+                                NULL);
+
+        return dst + H2X_FRAME_HEADER_SIZE + block_len;
+    }
+
+    frames = (block_len + max_frame_size - 1) / max_frame_size;
 
     /*
      * From the last fragment back: when the block sits at dst + 9, each

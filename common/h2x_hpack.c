@@ -116,16 +116,28 @@ h2x_copy(uint8_t *dst, const uint8_t *src, size_t n)
 }
 
 
-/* memcmp() == 0 for short strings, without a call below 17 octets. */
+/* memcmp() == 0 for short strings, without a call below 33 octets. */
 static inline int
 h2x_equal(const uint8_t *a, const uint8_t *b, size_t n)
 {
-    uint64_t  x, y, z, w;
+    uint64_t  x, y, z, w, t, u, v, r;
     uint32_t  c, d, e, f;
 
     if (n >= 8) {
         if (n > 16) {
-            return memcmp(a, b, n) == 0;
+            if (n > 32) {
+                return memcmp(a, b, n) == 0;
+            }
+            /* the first 16 and the last 16, overlapping */
+            memcpy(&x, a, 8);
+            memcpy(&y, b, 8);
+            memcpy(&z, a + 8, 8);
+            memcpy(&w, b + 8, 8);
+            memcpy(&t, a + n - 16, 8);
+            memcpy(&u, b + n - 16, 8);
+            memcpy(&v, a + n - 8, 8);
+            memcpy(&r, b + n - 8, 8);
+            return ((x ^ y) | (z ^ w) | (t ^ u) | (v ^ r)) == 0;
         }
         memcpy(&x, a, 8);
         memcpy(&y, b, 8);

@@ -15,6 +15,7 @@
 #define H2X_OBUF_MIN              2048
 #define H2X_OUT_MIN               16
 #define H2X_OUT_FEW_FIELDS        16
+#define H2X_OUT_HINT_MAX          1024  /* entries kept in mind */
 
 
 static void h2x_out_advance(h2x_session_t *s, size_t n);
@@ -30,7 +31,9 @@ h2x_out_entries(h2x_session_t *s, size_t need)
         return H2X_OK;
     }
 
-    size = s->out_size ? s->out_size * 2 : H2X_OUT_MIN;
+    /* after a trim, start at the size the last burst grew to */
+    size = s->out_size ? s->out_size * 2
+                       : s->out_hint ? s->out_hint : H2X_OUT_MIN;
     while (size < s->out_count + need) {
         size *= 2;
     }
@@ -749,6 +752,11 @@ h2x_session_want_write(h2x_session_t *s)
 void
 h2x_out_free(h2x_session_t *s)
 {
+    if (s->out_size) {
+        s->out_hint = s->out_size < H2X_OUT_HINT_MAX ? s->out_size
+                                                     : H2X_OUT_HINT_MAX;
+    }
+
     h2x_s_free(s, s->obuf);
     h2x_s_free(s, s->out);
     s->obuf = NULL;
