@@ -292,19 +292,90 @@ h2x_value_valid(const uint8_t *p, size_t len)
 }
 
 
+#define H2X_F_INVALID  0xff
+
+
+/*
+ * The kind of a literal name of 8 to 32 octets, or H2X_F_INVALID
+ * (RFC 9113 8.2.1; a leading ':' is a pseudo-header's).  Clients send
+ * the same few names in every request: the names found valid lately are
+ * kept with their kind, and a name equal to one kept, octet for octet,
+ * takes its kind without being checked again.  Four words cover any
+ * name of this length.
+ */
+static h2x_req_inline unsigned
+h2x_name_memo(h2x_session_t *s, const h2x_header_t *f)
+{
+    size_t            len;
+    unsigned          kind;
+    uint64_t          a, b, c, d;
+    const uint8_t    *p;
+    h2x_name_memo_t  *m;
+
+    p = f->name;
+    len = f->name_len;
+
+    memcpy(&a, p, 8);
+    memcpy(&b, p + len - 8, 8);
+    c = 0;
+    d = 0;
+
+    if (len > 16) {
+        memcpy(&c, p + 8, 8);
+        memcpy(&d, p + len - 16, 8);
+    }
+
+    m = s->name_memo[((a ^ c ^ (b + len) * 0xff51afd7ed558ccdULL)
+                      * 0x9e3779b97f4a7c15ULL) >> 60];
+
+    if (m[0].len == len && m[0].w[0] == a && m[0].w[1] == b
+        && m[0].w[2] == c && m[0].w[3] == d)
+    {
+        return m[0].kind;
+    }
+
+    if (m[1].len == len && m[1].w[0] == a && m[1].w[1] == b
+        && m[1].w[2] == c && m[1].w[3] == d)
+    {
+        return m[1].kind;
+    }
+
+    if (!h2x_name_valid(p, len, p[0] == ':')) {
+        return H2X_F_INVALID;
+    }
+
+    kind = h2x_name_kind(f);
+
+    /* the older of the set goes */
+    m[1] = m[0];
+    m->w[0] = a;
+    m->w[1] = b;
+    m->w[2] = c;
+    m->w[3] = d;
+    m->len = (uint8_t) len;
+    m->kind = (uint8_t) kind;
+
+    return kind;
+}
+
+
 /*
  * A request or trailer field: its kind, or H2X_F_INVALID when it is not
  * valid (RFC 9113 8.2.1).  Static names need no check.
  */
-#define H2X_F_INVALID  0xff
-
 static h2x_req_inline unsigned
-h2x_field_check(const h2x_header_t *f)
+h2x_field_check(h2x_session_t *s, const h2x_header_t *f)
 {
     unsigned  kind;
 
     if (f->flags & H2X_HEADER_STATIC_NAME) {
         kind = h2x_static_kind[H2X_HEADER_STATIC_INDEX(f->flags)];
+
+    } else if (f->name_len >= 8 && f->name_len <= 32) {
+        kind = h2x_name_memo(s, f);
+        if (kind == H2X_F_INVALID) {
+            return H2X_F_INVALID;
+        }
 
     } else if (h2x_name_valid(f->name, f->name_len,
                               f->name_len && f->name[0] == ':'))
@@ -416,7 +487,19 @@ h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
 
     for (i = 0; i < n; i++) {
 
-        kind = h2x_field_check(&f[i]);
+        kind = h2x_field_check(s, &f[i]);
+
+        if (kind == H2X_F_OTHER) {
+            /* most fields: nothing more to look at */
+            regular = 1;
+
+            if (w != i) {
+                f[w] = f[i];
+            }
+
+            w++;
+            continue;
+        }
 
         if (kind == H2X_F_INVALID) {
             /* RFC 9113 8.2.1 */
@@ -628,14 +711,15 @@ h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
 
 /* Trailers: regular fields only (RFC 9113 8.1, 8.2). */
 int
-h2x_trailers_check(h2x_header_t *f, size_t n, const char **reason)
+h2x_trailers_check(h2x_session_t *s, h2x_header_t *f, size_t n,
+    const char **reason)
 {
     size_t    i;
     unsigned  kind;
 
     for (i = 0; i < n; i++) {
 
-        kind = h2x_field_check(&f[i]);
+        kind = h2x_field_check(s, &f[i]);
 
         if (kind == H2X_F_INVALID) {
             /* RFC 9113 8.2.1 */
@@ -663,18 +747,29 @@ h2x_trailers_check(h2x_header_t *f, size_t n, const char **reason)
 /* Response fields from the adapter: lowercase, no pseudo-headers, no
  * connection-specific fields (RFC 9113 8.2.2). */
 int
-h2x_response_check(const h2x_header_t *h, size_t n)
+h2x_response_check(h2x_session_t *s, const h2x_header_t *h, size_t n)
 {
     size_t    i;
     unsigned  kind;
 
     for (i = 0; i < n; i++) {
 
-        if (!h2x_name_valid(h[i].name, h[i].name_len, 0)) {
-            return H2X_ERROR;
-        }
+        if (h[i].name_len >= 8 && h[i].name_len <= 32 && h[i].name[0] != ':'
+            && !(h[i].flags & H2X_HEADER_STATIC_NAME))
+        {
+            /* a valid name without a colon is a valid response name */
+            kind = h2x_name_memo(s, &h[i]);
+            if (kind == H2X_F_INVALID) {
+                return H2X_ERROR;
+            }
 
-        kind = h2x_field_kind(&h[i]);
+        } else {
+            if (!h2x_name_valid(h[i].name, h[i].name_len, 0)) {
+                return H2X_ERROR;
+            }
+
+            kind = h2x_field_kind(&h[i]);
+        }
 
         if (kind == H2X_F_CONNECTION || kind == H2X_F_TE) {
             return H2X_ERROR;

@@ -1623,7 +1623,7 @@ h2x_trailers_end(h2x_session_t *s, int rc)
                                 "client sent too large trailers");
     }
 
-    if (h2x_trailers_check(s->hb_out.fields, s->hb_out.nfields, &reason)
+    if (h2x_trailers_check(s, s->hb_out.fields, s->hb_out.nfields, &reason)
         != H2X_OK)
     {
         return h2x_stream_error(s, st->id, H2X_PROTOCOL_ERROR, reason);
@@ -2369,7 +2369,7 @@ h2x_stream_submit_response(h2x_session_t *s, h2x_stream_t *st,
     }
 
     /* RFC 9113 8.2.2 */
-    if (h2x_response_check(h, n) != H2X_OK) {
+    if (h2x_response_check(s, h, n) != H2X_OK) {
         return H2X_ERROR;
     }
 
@@ -2505,7 +2505,7 @@ h2x_stream_submit_trailers(h2x_session_t *s, h2x_stream_t *st,
     }
 
     /* RFC 9113 8.1: no pseudo-headers in trailers */
-    if (h2x_response_check(h, n) != H2X_OK) {
+    if (h2x_response_check(s, h, n) != H2X_OK) {
         return H2X_ERROR;
     }
 

@@ -155,6 +155,17 @@ enum {
 };
 
 
+/* Field names checked lately (h2x_request.c), 8 to 32 octets: sets of
+ * two, the newer first. */
+#define H2X_NAME_MEMO_SETS        16
+
+typedef struct {
+    uint64_t                   w[4];       /* samples covering the name */
+    uint8_t                    len;        /* 0: empty */
+    uint8_t                    kind;
+} h2x_name_memo_t;
+
+
 struct h2x_session_s {
     h2x_config_t               cfg;
     h2x_callbacks_t            cb;
@@ -267,6 +278,8 @@ struct h2x_session_s {
 
     h2x_stream_t              *sched[H2X_URGENCY_LEVELS];
     uint32_t                   sched_mask;
+
+    h2x_name_memo_t            name_memo[H2X_NAME_MEMO_SETS][2];
 };
 
 
@@ -304,8 +317,9 @@ void h2x_out_free(h2x_session_t *s);
 /* h2x_request.c */
 int h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
     h2x_request_t *req, const h2x_header_t **priority, const char **reason);
-int h2x_trailers_check(h2x_header_t *f, size_t n, const char **reason);
-int h2x_response_check(const h2x_header_t *h, size_t n);
+int h2x_trailers_check(h2x_session_t *s, h2x_header_t *f, size_t n,
+    const char **reason);
+int h2x_response_check(h2x_session_t *s, const h2x_header_t *h, size_t n);
 int h2x_priority_parse(const uint8_t *p, size_t len, uint8_t *urgency,
     uint8_t *incremental);
 
