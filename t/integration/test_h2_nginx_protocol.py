@@ -31,7 +31,8 @@ COMPRESSION_ERROR, ENHANCE_YOUR_CALM = 0x9, 0xb
 def srv(h2x_site):
     s = h2x_site.nginx(NGINX_TARGETS, log_level="info",
                        server_extra={"nginx-h2x": "location = /h2x_status "
-                                     "{ h2x_status; }"})
+                                     "{ h2x_status; }\n"
+                                     "keepalive_requests 100000;"})
     s.start()
     yield s
     s.stop()
@@ -233,30 +234,30 @@ def test_continuation_flood(conn, srv):
 
 
 def test_rapid_reset(conn, srv):
-    before = status(srv)["abuse"]["rapid_reset"]
+    """HEADERS + RST_STREAM pairs (CVE-2023-44487): of 6000, at most
+    about the reset budget's burst (1000) reaches nginx; streams above the
+    per-read limit are refused; an exhausted budget ends the connection
+    with GOAWAY ENHANCE_YOUR_CALM."""
+    before = status(srv)
     c = conn()
-    out = []
-    for i in range(3000):
-        sid = 2 * i + 1
-        out.append(c.headers_frame(sid, c.request_headers(
-            "/index.html", scheme=c.scheme)).serialize())
-        out.append(RstStreamFrame(sid, error_code=CANCEL).serialize())
-    before_streams = status(srv)["streams"]["total"]
-    c.send_raw(b"".join(out))
-    # every stream is answered (refused, or reset) or the connection ends
-    try:
-        while len([f for f in c.frames
-                   if isinstance(f, RstStreamFrame)]) < 2000:
-            f = c.next_frame(10)
-            if isinstance(f, GoAwayFrame):
-                assert f.error_code == ENHANCE_YOUR_CALM
-                break
-    except Closed:
-        pass
+    sid = 1
+    ended = False
+    for burst in range(6):
+        out = []
+        for i in range(1000):
+            out.append(c.headers_frame(sid, c.request_headers(
+                "/index.html", scheme=c.scheme)).serialize())
+            out.append(RstStreamFrame(sid, error_code=CANCEL).serialize())
+            sid += 2
+        c.send_raw(b"".join(out))
+        time.sleep(0.05)
+    c.eof(3)
+    goaways = [f for f in c.frames if isinstance(f, GoAwayFrame)]
+    assert all(f.error_code == ENHANCE_YOUR_CALM for f in goaways)
     after = status(srv)
-    assert after["abuse"]["rapid_reset"] > before
-    # few of the 3000 requests ever reach nginx
-    assert after["streams"]["total"] - before_streams < 500
+    assert after["abuse"]["rapid_reset"] > before["abuse"]["rapid_reset"]
+    # the budget is 1000 resets; a few more stream per read may start
+    assert after["streams"]["total"] - before["streams"]["total"] < 1300
 
 
 def test_ping_flood_without_reading(conn, srv):
