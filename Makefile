@@ -5,6 +5,8 @@
 #                   every test: unit (cmocka), fuzz (short), integration
 #   make run        nginx and Apache with h2x on loopback, in the foreground
 #   make bench      engine benchmarks against nghttp2
+#   make ab         h2x against the builtin HTTP/2 of nginx and Apache
+#                   (h2load, report in build/ab/; see docs/ab.md)
 #   make fuzz       longer fuzzing runs that keep the corpus
 #   make check-cc   the engine with gcc and clang, -Wall -Wextra -Werror
 
@@ -42,7 +44,7 @@ NGX_OBJS     := $(BUILD)/nginx-objs
 APXS         ?= apxs
 
 .PHONY: all engine modules nginx-module apache-module unit fuzz-short fuzz \
-        bench test test-run deps integration run check-cc clean gen \
+        bench ab test test-run deps integration run check-cc clean gen \
         gen-check
 
 all: engine modules unit-bins
@@ -167,6 +169,9 @@ fuzz: $(FUZZ_BINS)
 
 bench: $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do $$b; done
+
+ab: all
+	@/usr/bin/python3 t/bench/ab/ab.py
 
 run: all
 	@/usr/bin/python3 t/tools/run_servers.py

@@ -158,10 +158,10 @@ h2x_equal(const uint8_t *a, const uint8_t *b, size_t n)
 
 
 /*
- * Copy n octets in 16-octet pieces: reads up to 15 octets past src + n
- * and writes up to 15 past dst + n, both of which the caller provides.
+ * Copy n octets in 32-octet pieces: reads up to 31 octets past src + n
+ * and writes up to 31 past dst + n, both of which the caller provides.
  */
-#define H2X_WILD  16
+#define H2X_WILD  32
 
 typedef struct {
     uint64_t  a, b;
@@ -170,12 +170,14 @@ typedef struct {
 static inline void
 h2x_copy_wild(uint8_t *dst, const uint8_t *src, size_t n)
 {
-    h2x_16_t  t;
+    h2x_16_t  t, u;
     size_t    i;
 
-    for (i = 0; i < n; i += 16) {
+    for (i = 0; i < n; i += 32) {
         memcpy(&t, src + i, 16);
+        memcpy(&u, src + i + 16, 16);
         memcpy(dst + i, &t, 16);
+        memcpy(dst + i + 16, &u, 16);
     }
 }
 

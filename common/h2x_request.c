@@ -792,6 +792,13 @@ h2x_priority_parse(const uint8_t *p, size_t len, uint8_t *urgency,
     uint8_t        key, u, inc;
     const uint8_t *end;
 
+    if (len == 3 && p[0] == 'u' && p[1] == '=' && p[2] >= '0' && p[2] <= '7')
+    {
+        /* the usual "u=N" */
+        *urgency = (uint8_t) (p[2] - '0');
+        return H2X_OK;
+    }
+
     end = p + len;
     u = *urgency;
     inc = *incremental;

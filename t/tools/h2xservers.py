@@ -337,6 +337,13 @@ class Server:
     """A server process with its generated config in `workdir`."""
 
     kind = None
+    # Set on an instance before start() (t/bench/ab uses them):
+    # `wrapper` is prepended to the command line (e.g. taskset, env: both
+    # exec the server, so proc.pid stays the server's), `env` replaces the
+    # environment, `log_requests=False` turns access logging off.
+    wrapper = ()
+    env = None
+    log_requests = True
 
     def __init__(self, targets, workdir, docroot, cert, ports=None,
                  log_level=None):
@@ -425,8 +432,9 @@ class Server:
             self.prepare()
             stderr = open(self.stderr_log, "ab")
             self.proc = subprocess.Popen(
-                self.command(), cwd=self.workdir, stdin=subprocess.DEVNULL,
-                stdout=stderr, stderr=stderr, preexec_fn=_pdeathsig)
+                list(self.wrapper) + self.command(), cwd=self.workdir,
+                stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
+                env=self.env, preexec_fn=_pdeathsig)
             stderr.close()
             _live.append(self)
             try:
@@ -624,7 +632,8 @@ class NginxServer(Server):
             "http {",
             "    include /etc/nginx/mime.types;",
             "    default_type application/octet-stream;",
-            "    access_log %s;" % self.access_log,
+            "    access_log %s;" % (self.access_log if self.log_requests
+                                   else "off"),
             "    client_body_temp_path %s/client_body_temp;" % w,
             "    proxy_temp_path %s/proxy_temp;" % w,
             "    fastcgi_temp_path %s/fastcgi_temp;" % w,
@@ -747,7 +756,8 @@ class ApacheServer(Server):
             "TypesConfig /etc/mime.types",
             "DirectoryIndex index.html",
             "LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b %{ms}T\" h2x",
-            "CustomLog %s h2x" % self.access_log,
+        ] + (["CustomLog %s h2x" % self.access_log]
+             if self.log_requests else []) + [
             "DocumentRoot %s" % self.docroot,
             "<Directory />",
             "    AllowOverride None",
