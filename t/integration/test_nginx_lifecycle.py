@@ -410,6 +410,7 @@ def test_stress_random_resets(server_factory, backend):
         "location = /stub { stub_status; }\n"
         "location /p/ { proxy_pass http://127.0.0.1:%d/; }\n"
         "location /up/ { client_max_body_size 10m; "
+        "client_body_buffer_size 64k; "
         "proxy_pass http://127.0.0.1:%d/; }" % (sink, sink),
         http_extra="server { listen 127.0.0.1:%d; root %s; location = /sink "
         "{ client_max_body_size 10m; return 204; } }"
@@ -446,7 +447,14 @@ def test_stress_random_resets(server_factory, backend):
             for sid in range(1, 201, 2):
                 if sid in c.reset:
                     continue
-                status, _, body, rst, _ = c.response(sid, timeout=20)
+                try:
+                    status, _, body, rst, _ = c.response(sid, timeout=20)
+                except (Closed, OSError) as e:
+                    notes = [l for l in read(srv.error_log).splitlines()
+                             if "buffered to a temporary" not in l
+                             and ("[info]" in l or "[alert]" in l
+                                  or "[crit]" in l or "[error]" in l)]
+                    raise AssertionError((sid, repr(e), notes[-20:]))
                 assert rst is None and status in (200, 204), (sid, status)
             c.close()
     r = curl(t.url("1m.bin", "h2c"), "--http2-prior-knowledge")

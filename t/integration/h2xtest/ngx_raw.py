@@ -51,12 +51,16 @@ class RawH2:
         self.window_updates = True
         self.closed = False
         self.send_failed = False
+        self.reset_sent = set()   # no frames on streams we reset (5.1)
         self.auto_ack = True
         if preface:
             settings = SettingsFrame(0)
             if window is not None:
                 settings.settings[SettingsFrame.INITIAL_WINDOW_SIZE] = window
             self.send_raw(PREFACE + settings.serialize())
+            # the server's SETTINGS, acknowledged at once (a busy test
+            # client must not run into the server's SETTINGS timeout)
+            self.wait(SettingsFrame, pred=lambda f: "ACK" not in f.flags)
 
     # --- sending -----------------------------------------------------------
 
@@ -69,6 +73,9 @@ class RawH2:
             self.send_failed = True
 
     def send(self, *frames):
+        for f in frames:
+            if isinstance(f, RstStreamFrame):
+                self.reset_sent.add(f.stream_id)
         self.send_raw(b"".join(f.serialize() for f in frames))
 
     def headers_frame(self, sid, headers, end_stream=True, end_headers=True):
@@ -146,8 +153,12 @@ class RawH2:
         if (self.window_updates and isinstance(frame, DataFrame)
                 and frame.flow_controlled_length):
             n = frame.flow_controlled_length
-            self.send(WindowUpdateFrame(0, n), WindowUpdateFrame(
-                frame.stream_id, n))
+            if (frame.stream_id in self.reset_sent
+                    or "END_STREAM" in frame.flags):
+                self.send(WindowUpdateFrame(0, n))
+            else:
+                self.send(WindowUpdateFrame(0, n), WindowUpdateFrame(
+                    frame.stream_id, n))
         if isinstance(frame, HeadersFrame):
             try:
                 frame.decoded = self.dec.decode(frame.data, raw=False)
