@@ -107,7 +107,7 @@ $(NGX_OBJS)/Makefile: config $(BUILD)/ngx-files.list
 $(BUILD)/ngx_http_h2x_module.so: $(NGX_OBJS)/Makefile $(ENGINE_SRCS) \
                                  $(ENGINE_HDRS) $(NGX_SRCS)
 	$(MAKE) -s -C $(NGX_TREE) -f $(CURDIR)/$(NGX_OBJS)/Makefile modules
-	cp $(NGX_OBJS)/ngx_http_h2x_module.so $@
+	cp $(NGX_OBJS)/ngx_http_h2x_module.so $@.tmp && mv -f $@.tmp $@
 
 
 # --- Apache module --------------------------------------------------------
@@ -120,7 +120,7 @@ $(BUILD)/mod_h2x.so: $(APACHE_SRCS) $(ENGINE_SRCS) $(ENGINE_HDRS)
 	    -Wc,-Wall -Wc,-Wextra -Wc,-Werror -Wc,-std=gnu99 \
 	    $(notdir $(filter %.c,$(APACHE_SRCS)) $(ENGINE_SRCS)) \
 	    > build.log 2>&1 || { cat build.log; exit 1; }
-	cp $(BUILD)/apxs/.libs/mod_h2x.so $@
+	cp $(BUILD)/apxs/.libs/mod_h2x.so $@.tmp && mv -f $@.tmp $@
 
 
 # --- tests ----------------------------------------------------------------

@@ -876,156 +876,6 @@ h2x_hpack_indexed(h2x_hpack_dec_t *dec, uint32_t idx, h2x_hpack_out_t *out)
 }
 
 
-/*
- * A run of one-octet indexed fields (RFC 7541 6.1) well within the
- * limits: the counters stay in registers and each field is checked
- * against what is left of the limits, counted down.  Stops at the first
- * octet that is not such a field or that comes near a limit (or an index
- * error, or a wrapped entry, or less than H2X_WILD of room): the general
- * path takes it from there with nothing changed.
- */
-static const uint8_t *
-h2x_hpack_indexed_run(h2x_hpack_dec_t *dec, const uint8_t *p,
-    const uint8_t *last, h2x_hpack_out_t *out)
-{
-    const h2x_hpack_static_t  *st;
-    const h2x_hpack_dent_t    *e, *ents;
-    const h2x_hpack_limits_t  *lim;
-    const uint8_t             *ring;
-    h2x_header_t              *h, *fields;
-    uint8_t                   *d, *buf;
-    size_t                     nout, nout0, len, fields_left, list_left,
-                               list_left0, max_field, room, n, nlen, vlen,
-                               max_nf, max_list;
-    uint32_t                   idx, off, count, head, mask, ring_size;
-    unsigned                   b;
-
-    if (dec->too_large) {
-        return p;
-    }
-
-    /* locals: the stores into the fields could alias the structures */
-    lim = &dec->limits;
-    max_nf = lim->max_fields < lim->hard_fields ? lim->max_fields
-                                                : lim->hard_fields;
-    max_list = lim->max_list_size < lim->hard_list_size
-               ? lim->max_list_size : lim->hard_list_size;
-    max_field = lim->max_field_size;
-
-    nout0 = out->nfields;
-    fields_left = max_nf > dec->nfields ? max_nf - dec->nfields : 0;
-    n = out->max_fields > nout0 ? out->max_fields - nout0 : 0;
-    if (n < fields_left) {
-        fields_left = n;
-    }
-    list_left = max_list > dec->list_size ? max_list - dec->list_size : 0;
-    list_left0 = list_left;
-
-    ents = dec->ents;
-    count = dec->count;
-    head = dec->head - 1;
-    mask = dec->ent_mask;
-    ring = dec->ring;
-    ring_size = dec->ring_size;
-
-    fields = out->fields;
-    buf = out->buf;
-    len = out->len;
-    room = out->size - len;
-    nout = nout0;
-
-    for ( /* void */ ; p < last; p++) {
-        b = *p;
-
-        if (!(b & 0x80) || b == 0x80 || b == 0xff || fields_left == 0) {
-            break;
-        }
-
-        idx = b & 0x7f;
-
-        if (idx <= H2X_HPACK_STATIC_COUNT) {
-            st = &h2x_hpack_static[idx];
-            nlen = st->name_len;
-            vlen = st->value_len;
-
-            if (nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD > list_left
-                || nlen + vlen > max_field)
-            {
-                break;
-            }
-
-            h = &fields[nout];
-            h->name = (const uint8_t *) st->name;
-            h->value = (const uint8_t *) st->value;
-            h->flags = H2X_HEADER_STATIC_NAME
-                       | (unsigned) h2x_hpack_static_first[idx] << 8;
-
-        } else {
-            idx -= H2X_HPACK_STATIC_COUNT + 1;
-            if (idx >= count) {
-                break;
-            }
-
-            e = &ents[(head - idx) & mask];
-            nlen = e->name_len;
-            vlen = e->value_len;
-
-            if (nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD > list_left
-                || nlen + vlen > max_field)
-            {
-                break;
-            }
-
-            h = &fields[nout];
-            d = buf + len;
-
-            if (e->sidx) {
-                /* the name is a static one: copy the value only */
-                n = vlen + 1;
-                off = h2x_ring_off(ring_size, e->off, nlen + 1);
-                if (off + n > ring_size || n + H2X_WILD > room) {
-                    break;
-                }
-                h2x_copy_wild(d, ring + off, n);
-                h->name = (const uint8_t *) h2x_hpack_static[e->sidx].name;
-                h->value = d;
-                h->flags = H2X_HEADER_STATIC_NAME
-                           | (unsigned) h2x_hpack_static_first[e->sidx] << 8;
-
-            } else {
-                n = nlen + vlen + 2;
-                if (e->off + n > ring_size || n + H2X_WILD > room) {
-                    break;
-                }
-                h2x_copy_wild(d, ring + e->off, n);
-                h->name = d;
-                h->value = d + nlen + 1;
-                h->flags = 0;
-            }
-
-            len += n;
-            room -= n;
-        }
-
-        h->name_len = nlen;
-        h->value_len = vlen;
-        nout++;
-        fields_left--;
-        list_left -= nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD;
-    }
-
-    if (nout != nout0) {
-        dec->field_start = 0;
-        dec->nfields += nout - nout0;
-        dec->list_size += list_left0 - list_left;
-        out->nfields = nout;
-        out->len = len;
-    }
-
-    return p;
-}
-
-
 /* An integer (RFC 7541 5.1) of at most 3 continuation octets, wholly in
  * [p, last), or NULL. */
 static h2x_inline const uint8_t *
@@ -1184,6 +1034,174 @@ h2x_hpack_literal_fast(h2x_hpack_dec_t *dec, const uint8_t *p,
     }
 
     return end;
+}
+
+
+/*
+ * Runs of one-octet indexed fields (RFC 7541 6.1) and of literals with a
+ * static name, well within the limits.  Indexed fields: the counters stay
+ * in registers and each field is checked against what is left of the
+ * limits, counted down.  Stops at the first octet that is not such a
+ * field or that comes near a limit (or an index error, or a wrapped
+ * entry, or less than H2X_WILD of room): the general path takes it from
+ * there with nothing changed.
+ */
+static const uint8_t *
+h2x_hpack_fast_run(h2x_hpack_dec_t *dec, const uint8_t *p,
+    const uint8_t *last, h2x_hpack_out_t *out)
+{
+    const h2x_hpack_static_t  *st;
+    const h2x_hpack_dent_t    *e, *ents;
+    const h2x_hpack_limits_t  *lim;
+    const uint8_t             *ring, *q;
+    h2x_header_t              *h, *fields;
+    uint8_t                   *d, *buf;
+    size_t                     nout, nout0, len, fields_left, list_left,
+                               list_left0, max_field, room, n, nlen, vlen,
+                               max_nf, max_list;
+    uint32_t                   idx, off, count, head, mask, ring_size;
+    unsigned                   b;
+
+    /* locals: the stores into the fields could alias the structures */
+    lim = &dec->limits;
+    max_nf = lim->max_fields < lim->hard_fields ? lim->max_fields
+                                                : lim->hard_fields;
+    max_list = lim->max_list_size < lim->hard_list_size
+               ? lim->max_list_size : lim->hard_list_size;
+    max_field = lim->max_field_size;
+
+    ents = dec->ents;
+    mask = dec->ent_mask;
+    ring = dec->ring;
+    ring_size = dec->ring_size;
+
+    fields = out->fields;
+    buf = out->buf;
+
+    for ( ;; ) {
+
+        if (dec->too_large) {
+            return p;
+        }
+
+        nout0 = out->nfields;
+        fields_left = max_nf > dec->nfields ? max_nf - dec->nfields : 0;
+        n = out->max_fields > nout0 ? out->max_fields - nout0 : 0;
+        if (n < fields_left) {
+            fields_left = n;
+        }
+        list_left = max_list > dec->list_size ? max_list - dec->list_size
+                                              : 0;
+        list_left0 = list_left;
+
+        count = dec->count;
+        head = dec->head - 1;
+        len = out->len;
+        room = out->size - len;
+        nout = nout0;
+
+        for ( /* void */ ; p < last; p++) {
+            b = *p;
+
+            if (!(b & 0x80) || b == 0x80 || b == 0xff || fields_left == 0) {
+                break;
+            }
+
+            idx = b & 0x7f;
+
+            if (idx <= H2X_HPACK_STATIC_COUNT) {
+                st = &h2x_hpack_static[idx];
+                nlen = st->name_len;
+                vlen = st->value_len;
+
+                if (nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD > list_left
+                    || nlen + vlen > max_field)
+                {
+                    break;
+                }
+
+                h = &fields[nout];
+                h->name = (const uint8_t *) st->name;
+                h->value = (const uint8_t *) st->value;
+                h->flags = H2X_HEADER_STATIC_NAME
+                           | (unsigned) h2x_hpack_static_first[idx] << 8;
+
+            } else {
+                idx -= H2X_HPACK_STATIC_COUNT + 1;
+                if (idx >= count) {
+                    break;
+                }
+
+                e = &ents[(head - idx) & mask];
+                nlen = e->name_len;
+                vlen = e->value_len;
+
+                if (nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD > list_left
+                    || nlen + vlen > max_field)
+                {
+                    break;
+                }
+
+                h = &fields[nout];
+                d = buf + len;
+
+                if (e->sidx) {
+                    /* the name is a static one: copy the value only */
+                    n = vlen + 1;
+                    off = h2x_ring_off(ring_size, e->off, nlen + 1);
+                    if (off + n > ring_size || n + H2X_WILD > room) {
+                        break;
+                    }
+                    h2x_copy_wild(d, ring + off, n);
+                    h->name = (const uint8_t *)
+                                  h2x_hpack_static[e->sidx].name;
+                    h->value = d;
+                    h->flags = H2X_HEADER_STATIC_NAME
+                               | (unsigned) h2x_hpack_static_first[e->sidx]
+                                 << 8;
+
+                } else {
+                    n = nlen + vlen + 2;
+                    if (e->off + n > ring_size || n + H2X_WILD > room) {
+                        break;
+                    }
+                    h2x_copy_wild(d, ring + e->off, n);
+                    h->name = d;
+                    h->value = d + nlen + 1;
+                    h->flags = 0;
+                }
+
+                len += n;
+                room -= n;
+            }
+
+            h->name_len = nlen;
+            h->value_len = vlen;
+            nout++;
+            fields_left--;
+            list_left -= nlen + vlen + H2X_HPACK_ENTRY_OVERHEAD;
+        }
+
+        if (nout != nout0) {
+            dec->field_start = 0;
+            dec->nfields += nout - nout0;
+            dec->list_size += list_left0 - list_left;
+            out->nfields = nout;
+            out->len = len;
+        }
+
+        if (p == last || (*p & 0x80)) {
+            return p;
+        }
+
+        /* literals with a static name, the next most common */
+        q = h2x_hpack_literal_fast(dec, p, last, out);
+        if (q == p) {
+            return p;
+        }
+
+        p = q;
+    }
 }
 
 
@@ -1577,7 +1595,7 @@ int
 h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
     int end, h2x_hpack_out_t *out)
 {
-    const uint8_t  *p, *q, *last;
+    const uint8_t  *p, *last;
     unsigned        b;
     int             rc;
 
@@ -1611,7 +1629,7 @@ h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
 
         case H2X_HS_REP:
             /* runs of indexed fields, the most common representation */
-            p = h2x_hpack_indexed_run(dec, p, last, out);
+            p = h2x_hpack_fast_run(dec, p, last, out);
             if (p == last) {
                 goto done;
             }
@@ -1623,15 +1641,6 @@ h2x_hpack_decode(h2x_hpack_dec_t *dec, const uint8_t *in, size_t len,
                 }
                 if (p == last) {
                     goto done;
-                }
-            }
-
-            if (!(*p & 0x80)) {
-                /* literals with a static name, the next most common */
-                q = h2x_hpack_literal_fast(dec, p, last, out);
-                if (q != p) {
-                    p = q;
-                    continue;
                 }
             }
 

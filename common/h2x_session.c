@@ -771,13 +771,20 @@ h2x_session_free(h2x_session_t *s)
         return;
     }
 
-    /* nodes still referenced by streams or by the output */
+    /*
+     * Nodes still referenced by streams or by the output: their chunks
+     * go back to the adapter, which owns their memory.
+     */
     for (i = s->out_head; i < s->out_count; i++) {
         if (s->out[i].kind == H2X_OUT_CHUNK) {
             n = s->out[i].node;
             if (n->inflight) {
                 n->inflight = 0;
                 if (n->popped) {
+                    if (s->cb.on_chunk_release) {
+                        s->cb.on_chunk_release(s, n->stream, n->chunk.ref,
+                                               s->user);
+                    }
                     h2x_node_free(s, n);
                 }
             }
@@ -790,6 +797,9 @@ h2x_session_free(h2x_session_t *s)
                 s->hash[i] = st->hnext;
                 while ((n = st->qhead) != NULL) {
                     st->qhead = n->next;
+                    if (s->cb.on_chunk_release) {
+                        s->cb.on_chunk_release(s, st, n->chunk.ref, s->user);
+                    }
                     h2x_node_free(s, n);
                 }
                 h2x_s_free(s, st->rbuf);
@@ -1055,6 +1065,10 @@ h2x_headers_start(h2x_session_t *s, const h2x_frame_header_t *fh)
     {
         /* RFC 9113 5.1.2 */
         s->stats.streams_refused++;
+        h2x_s_log(s, sid, H2X_REFUSED_STREAM,
+                  s->nactive >= s->cfg.max_concurrent_streams
+                  ? "client exceeded the concurrent streams limit"
+                  : "client exceeded the requests per connection limit");
         h2x_hb_discard(s, H2X_REFUSED_STREAM);
         return 0;
     }
@@ -2132,6 +2146,17 @@ h2x_on_stream_error(void *data, const h2x_frame_error_t *err)
 }
 
 
+/* The graceful GOAWAY's PING deadline starts at the first clock reading. */
+static void
+h2x_goaway_arm(h2x_session_t *s)
+{
+    if (s->goaway_step1 && !s->goaway_armed) {
+        s->goaway_armed = 1;
+        s->goaway_deadline = s->now + s->cfg.goaway_ping_timeout;
+    }
+}
+
+
 long
 h2x_session_feed(h2x_session_t *s, const uint8_t *in, size_t len,
     uint64_t now)
@@ -2144,6 +2169,7 @@ h2x_session_feed(h2x_session_t *s, const uint8_t *in, size_t len,
     }
 
     s->now = now;
+    h2x_goaway_arm(s);
 
     if (!s->clock) {
         s->clock = 1;
@@ -2193,6 +2219,7 @@ void
 h2x_session_tick(h2x_session_t *s, uint64_t now)
 {
     s->now = now;
+    h2x_goaway_arm(s);
 
     if (s->failed) {
         return;
@@ -2230,8 +2257,11 @@ h2x_session_next_timeout(h2x_session_t *s)
         t = s->settings_deadline;
     }
 
-    if (s->goaway_step1 && s->goaway_deadline < t) {
-        t = s->goaway_deadline;
+    if (s->goaway_step1) {
+        /* not armed yet: the adapter's next tick() reads the clock */
+        t = s->goaway_armed ? (s->goaway_deadline < t ? s->goaway_deadline
+                                                      : t)
+                            : 0;
     }
 
     if (s->trim_pending && s->trim_deadline < t) {
@@ -2288,9 +2318,14 @@ h2x_session_goaway(h2x_session_t *s, uint32_t code, int graceful)
         h2x_frame_write_ping(f, (const uint8_t *) H2X_GOAWAY_PING, 0);
         (void) h2x_out_frame(s, f, sizeof(f), 0);
 
+        /*
+         * The deadline counts from the next clock reading (feed or
+         * tick): s->now may be old when the connection was quiet.
+         */
         s->goaway_step1 = 1;
+        s->goaway_armed = 0;
         s->goaway_code = code;
-        s->goaway_deadline = s->now + s->cfg.goaway_ping_timeout;
+        s->goaway_deadline = UINT64_MAX;
 
         return H2X_OK;
     }

@@ -214,7 +214,9 @@ typedef struct {
 
     /*
      * A chunk queued with h2x_stream_write() was fully sent or dropped;
-     * the engine no longer refers to it.  Also the back-pressure
+     * the engine no longer refers to it.  h2x_session_free() hands back
+     * every chunk still queued this way too; from that call the adapter
+     * must not call the session.  Also the back-pressure
      * wake-up: h2x_stream_queued() has gone down.  Fires from
      * h2x_session_sent() and h2x_session_pending() (written), and from
      * resets, connection errors and h2x_stream_release() (dropped).  A
@@ -302,7 +304,10 @@ int h2x_session_want_close(h2x_session_t *s);
 /*
  * GOAWAY.  graceful: announce shutdown (GOAWAY with 2^31-1 and a PING,
  * then, at the PING ACK or after goaway_ping_timeout, the GOAWAY with the
- * last stream announced by on_request), let open streams finish, then
+ * last stream announced by on_request; the timeout counts from the next
+ * feed() or tick(), and next_timeout() returns 0 until then, so that an
+ * adapter's timer calls tick() with a fresh clock at once), let open
+ * streams finish, then
  * want_close.  Otherwise an immediate GOAWAY with code: with NO_ERROR
  * open streams still finish; with an error code every stream is closed
  * (on_stream_close with that code) and want_close is set.

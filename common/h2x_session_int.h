@@ -186,6 +186,7 @@ struct h2x_session_s {
     unsigned                   settings_acked:1;
     unsigned                   goaway_sent:1;  /* final GOAWAY queued */
     unsigned                   goaway_step1:1; /* graceful, awaiting PING */
+    unsigned                   goaway_armed:1; /* its deadline is set */
     unsigned                   goaway_recv:1;
     unsigned                   in_feed:1;
     unsigned                   dec_ready:1;

@@ -1,80 +1,36 @@
 /*
  * mod_h2x: h2x as an alternate HTTP/2 handler for Apache httpd.
  *
- * This file holds the module record and its per-server configuration.
- * H2XEngine switches the engine on for a virtual host; the protocol
- * hooks that claim connections come with the adapter.
+ * The module record and its hooks.  The adapter's parts:
+ *
+ *   h2x_apache_config.c    directives, per-server configuration
+ *   h2x_apache_proto.c     claiming connections (ALPN h2, h2c by prior
+ *                          knowledge), env vars, %{HTTP2}
+ *   h2x_apache_session.c   the connection thread: engine, socket, wake-ups
+ *   h2x_apache_workers.c   the stream worker threads
+ *   h2x_apache_stream.c    secondary connection and request_rec per stream
+ *   h2x_apache_filters.c   the filters between a stream and its connection
+ *   h2x_apache_status.c    SetHandler h2x-status
  */
 
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
 
-#include "h2x.h"
+#include "h2x_apache.h"
 
 
-module AP_MODULE_DECLARE_DATA h2x_module;
-
-
-#define H2X_APACHE_UNSET  -1
-
-
-typedef struct {
-    int                        engine;   /* H2XEngine on|off */
-} h2x_apache_srv_conf_t;
-
-
-static void *
-h2x_apache_create_srv_conf(apr_pool_t *p, server_rec *s)
+static int
+h2x_apache_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                      apr_pool_t *ptemp)
 {
-    h2x_apache_srv_conf_t  *conf;
+    (void) pconf;
+    (void) plog;
+    (void) ptemp;
 
-    (void) s;
+    h2x_apache_config_pre();
 
-    conf = apr_pcalloc(p, sizeof(*conf));
-    conf->engine = H2X_APACHE_UNSET;
-
-    return conf;
-}
-
-
-static void *
-h2x_apache_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
-{
-    h2x_apache_srv_conf_t  *base = basev;
-    h2x_apache_srv_conf_t  *add = addv;
-    h2x_apache_srv_conf_t  *conf;
-
-    conf = apr_pcalloc(p, sizeof(*conf));
-    conf->engine = (add->engine != H2X_APACHE_UNSET) ? add->engine
-                                                     : base->engine;
-
-    return conf;
-}
-
-
-static const char *
-h2x_apache_set_engine(cmd_parms *cmd, void *dconf, int flag)
-{
-    h2x_apache_srv_conf_t  *conf;
-
-    (void) dconf;
-
-    conf = ap_get_module_config(cmd->server->module_config, &h2x_module);
-    conf->engine = flag ? 1 : 0;
-
-    return NULL;
-}
-
-
-int
-h2x_apache_engine_enabled(server_rec *s)
-{
-    h2x_apache_srv_conf_t  *conf;
-
-    conf = ap_get_module_config(s->module_config, &h2x_module);
-
-    return conf->engine == 1;
+    return OK;
 }
 
 
@@ -82,15 +38,44 @@ static int
 h2x_apache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                        apr_pool_t *ptemp, server_rec *s)
 {
-    (void) pconf;
     (void) plog;
     (void) ptemp;
 
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, APLOGNO(10700)
-                 "mod_h2x %s (engine API %s) loaded", H2X_VERSION,
-                 H2X_VERSION);
+                 "mod_h2x %s loaded", H2X_VERSION);
 
-    return OK;
+    return h2x_apache_proto_post_config(pconf, s);
+}
+
+
+static void
+h2x_apache_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    server_rec  *vs;
+    int          used = 0;
+
+    h2x_apache_session_child_init(pchild);
+    (void) h2x_apache_status_child_init(pchild);
+
+    for (vs = s; vs; vs = vs->next) {
+        if (h2x_apache_engine_enabled(vs)) {
+            used = 1;
+            break;
+        }
+    }
+
+    if (!used || !h2x_apache_mpm_ok) {
+        return;
+    }
+
+    if (h2x_apache_stream_child_init(pchild) != APR_SUCCESS
+        || h2x_apache_workers_child_init(pchild, s) != APR_SUCCESS)
+    {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, APLOGNO(10706)
+                     "h2x: cannot set up the stream workers; HTTP/2 by "
+                     "h2x is off in this child");
+        h2x_apache_mpm_ok = 0;
+    }
 }
 
 
@@ -99,16 +84,14 @@ h2x_apache_register_hooks(apr_pool_t *p)
 {
     (void) p;
 
+    ap_hook_pre_config(h2x_apache_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(h2x_apache_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(h2x_apache_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+
+    h2x_apache_proto_register_hooks();
+    h2x_apache_filters_register();
+    h2x_apache_status_register_hooks();
 }
-
-
-static const command_rec h2x_apache_cmds[] = {
-    AP_INIT_FLAG("H2XEngine", h2x_apache_set_engine, NULL, RSRC_CONF,
-                 "on to serve HTTP/2 with h2x on this server, off (default) "
-                 "to leave it to mod_http2 or HTTP/1.1"),
-    { NULL }
-};
 
 
 AP_DECLARE_MODULE(h2x) = {

@@ -771,6 +771,9 @@ test_max_concurrent_streams(void **state)
     tc_expect_rst(&tc, 7, H2X_REFUSED_STREAM);
     assert_int_equal(h2x_session_stats(tc.s)->streams_refused, 1);
     assert_int_equal(h2x_session_streams(tc.s), 3);
+    assert_string_equal(tc.last_log,
+                        "client exceeded the concurrent streams limit");
+    assert_int_equal(tc.last_log_code, H2X_REFUSED_STREAM);
 
     /* a reset stream keeps its slot until released (MadeYouReset) */
     tc_rst(&tc, 1, H2X_CANCEL);
@@ -1049,8 +1052,19 @@ test_graceful_goaway(void **state)
     tc_get(&tc, 1, 1, "/");
     tc_run(&tc);
     h2x_session_goaway(tc.s, H2X_NO_ERROR, 1);
-    assert_int_equal(h2x_session_next_timeout(tc.s), 1000 + 1000);
-    h2x_session_tick(tc.s, 2000);
+    /*
+     * The connection has been quiet since t=1000: the PING deadline
+     * counts from the next clock reading, not from that old one.
+     */
+    assert_int_equal(h2x_session_next_timeout(tc.s), 0);
+    h2x_session_tick(tc.s, 5000);
+    assert_int_equal(h2x_session_next_timeout(tc.s), 5000 + 1000);
+    tc_drain(&tc);
+    assert_int_equal(tc_count(&tc, H2X_FRAME_GOAWAY), 1);
+    h2x_session_tick(tc.s, 5999);
+    tc_drain(&tc);
+    assert_int_equal(tc_count(&tc, H2X_FRAME_GOAWAY), 1);
+    h2x_session_tick(tc.s, 6000);
     tc_drain(&tc);
     tc_expect_goaway(&tc, 1, H2X_NO_ERROR);
     assert_int_equal(tc_count(&tc, H2X_FRAME_GOAWAY), 2);
@@ -1090,6 +1104,51 @@ test_peer_goaway(void **state)
     h2x_stream_release(tc.s, tc.req[0].st);
     assert_int_equal(h2x_session_want_close(tc.s), 1);
     assert_int_equal(h2x_session_stats(tc.s)->goaways_in, 1);
+    tc_done(&tc);
+}
+
+
+/* Freeing a session hands every chunk it still holds back to the caller:
+ * one half written into the output, one still queued behind it. */
+static void
+test_free_releases_chunks(void **state)
+{
+    tc_t          tc;
+    treq_t       *r;
+    h2x_chunk_t   c[2];
+    size_t        n;
+    h2x_segment_t seg[8];
+    static uint8_t  body[2][1000];
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc.auto_release = 0;
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 1, "/");
+    tc_run(&tc);
+    r = tc_req(&tc, 1);
+
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0, 0),
+                     H2X_OK);
+    for (n = 0; n < 2; n++) {
+        c[n].ref = &c[n];
+        c[n].data = body[n];
+        c[n].offset = 0;
+        c[n].len = sizeof(body[n]);
+    }
+    assert_int_equal(h2x_stream_write(tc.s, r->st, &c[0], 0), H2X_OK);
+
+    n = h2x_session_pending(tc.s, seg, 8);
+    assert_true(n >= 2);
+    assert_int_equal(h2x_stream_write(tc.s, r->st, &c[1], 1), H2X_OK);
+    assert_int_equal(tc.releases, 0);
+
+    /* tc_done() frees the session and checks every allocation was freed */
+    h2x_session_free(tc.s);
+    tc.s = NULL;
+    assert_int_equal(tc.releases, 2);
+    assert_int_equal(tc.talloc.allocs, tc.talloc.frees);
     tc_done(&tc);
 }
 
@@ -1702,6 +1761,7 @@ main(void)
         cmocka_unit_test(test_graceful_goaway),
         cmocka_unit_test(test_peer_goaway),
         cmocka_unit_test(test_peer_reset_releases_chunks),
+        cmocka_unit_test(test_free_releases_chunks),
         cmocka_unit_test(test_adapter_reset_with_inflight),
         cmocka_unit_test(test_zero_copy_segments),
         cmocka_unit_test(test_headers_continuation_out),

@@ -228,6 +228,51 @@ test_table(void **state)
 }
 
 
+/*
+ * The session remembers field names it found valid lately; a name that
+ * differs from a remembered one in a single middle octet must be checked
+ * afresh, on the same connection.  The two bad names fall into the same
+ * memo set as the good one, so only the full comparison tells them apart.
+ */
+static void
+test_name_memo(void **state)
+{
+    static const char *const  good[] = { BASE, "x-request-origin", "1",
+                                         NULL };
+    static const char *const  upper[] = { BASE, "x-request-orWgin", "1",
+                                          NULL };
+    static const char *const  space[] = { BASE, "x-request-:rigin", "1",
+                                          NULL };
+    static const char *const  other[] = { BASE, "x-request-orig1n", "2",
+                                          NULL };
+    tc_t                      tc;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+
+    send_row(&tc, 1, good, 1);
+    send_row(&tc, 3, upper, 1);
+    send_row(&tc, 5, good, 1);
+    send_row(&tc, 7, space, 1);
+    send_row(&tc, 9, other, 1);
+    assert_true(tc_run(&tc) > 0);
+
+    assert_int_equal(tc.nreq, 3);
+    assert_int_equal(tc.req[0].sid, 1);
+    assert_int_equal(tc.req[1].sid, 5);
+    assert_int_equal(tc.req[2].sid, 9);
+    assert_string_equal(tc.req[2].fields, "x-request-orig1n: 2\n");
+    tc_expect_rst(&tc, 3, H2X_PROTOCOL_ERROR);
+    tc_expect_rst(&tc, 7, H2X_PROTOCOL_ERROR);
+    assert_int_equal(tc_count(&tc, H2X_FRAME_RST_STREAM), 2);
+    assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+
+    tc_done(&tc);
+}
+
+
 static void
 test_extended_connect(void **state)
 {
@@ -341,6 +386,7 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_table),
+        cmocka_unit_test(test_name_memo),
         cmocka_unit_test(test_extended_connect),
         cmocka_unit_test(test_connect_tunnel),
         cmocka_unit_test(test_priority_field),
