@@ -1,8 +1,7 @@
 """HTTP/2 protocol and abuse cases with raw frames, on the h2x targets.
 
-One engine, one behaviour: these run against both h2x targets (the
-nginx one while its adapter is pending is xfail) and, where the RFC leaves
-no choice, against the builtin modules as the reference.  Frames are
+One engine, one behaviour: these run against both h2x targets and, where
+the RFC leaves no choice, against the builtin modules as the reference.  Frames are
 written with python3-hyperframe/hpack so that invalid input can be sent.
 """
 
@@ -132,7 +131,8 @@ def goaway_or_eof(frames):
     return any(isinstance(f, hf.GoAwayFrame) for f in frames)
 
 
-H2X = pytest.mark.adapter_pending("nginx-h2x")
+# both h2x adapters serve these now (h2xtest.ADAPTER_PENDING is empty)
+H2X = pytest.mark.adapter_pending()
 SCHEMES = pytest.mark.parametrize("tls", [True, False], ids=["tls", "h2c"])
 
 
