@@ -580,7 +580,7 @@ h2x_stream_error(h2x_session_t *s, uint32_t sid, uint32_t code,
 static void
 h2x_credit(h2x_session_t *s, h2x_stream_t *st, size_t n)
 {
-    int64_t   deficit;
+    int64_t   deficit, pending;
     uint32_t  inc;
 
     s->conn_recv_unacked += (uint32_t) n;
@@ -601,8 +601,19 @@ h2x_credit(h2x_session_t *s, h2x_stream_t *st, size_t n)
         return;
     }
 
+    /*
+     * The window was charged the whole DATA frame at its header: the part
+     * of it still on its way is neither consumed nor buffered, and must
+     * not be granted again before it has been.
+     */
+    pending = 0;
+    if (s->cur == st && s->cur_len > s->cur_data) {
+        pending = s->cur_len - s->cur_data;
+    }
+
     deficit = (int64_t) s->local_iws - (int64_t) st->unconsumed
-              - (int64_t) (st->rbuf_end - st->rbuf_start) - st->recv_window;
+              - (int64_t) (st->rbuf_end - st->rbuf_start) - st->recv_window
+              - pending;
 
     if (deficit > 0 && deficit >= s->local_iws / 2) {
         if (h2x_out_window_update(s, st->id, (uint32_t) deficit) == H2X_OK) {

@@ -1108,6 +1108,65 @@ test_peer_goaway(void **state)
 }
 
 
+/*
+ * A DATA frame that arrives in two reads: credit given while its second
+ * part is still on the way must not cover that part, or the peer could
+ * have more in flight than the window while the adapter still holds the
+ * part unconsumed.
+ */
+static void
+test_credit_split_data_frame(void **state)
+{
+    tc_t            tc;
+    h2x_config_t    cfg;
+    size_t          i, cut, granted, sent, unconsumed;
+    static uint8_t  buf[16384];
+
+    (void) state;
+
+    h2x_config_init(&cfg);
+    cfg.initial_window_size = 32768;
+
+    tc_init(&tc, &cfg);
+    tc_handshake(&tc);
+    tc_get(&tc, 1, 0, "/upload");
+    tc_run(&tc);
+
+    tc_data(&tc, 1, buf, sizeof(buf), 0);
+    tc_data(&tc, 1, buf, sizeof(buf), 0);
+
+    /* the first frame and half of the second, consumed at once */
+    cut = 2 * 9 + sizeof(buf) + sizeof(buf) / 2;
+    assert_int_equal(h2x_session_feed(tc.s, tc.in, cut, tc.now), (long) cut);
+
+    /* the rest stays with the adapter */
+    tc.auto_consume = 0;
+    assert_int_equal(h2x_session_feed(tc.s, tc.in + cut, tc.inlen - cut,
+                                      tc.now),
+                     (long) (tc.inlen - cut));
+    tc.inlen = 0;
+    tc_drain(&tc);
+
+    granted = 0;
+    for (i = 0; i < tc.nframes; i++) {
+        if (tc.frames[i].type == H2X_FRAME_WINDOW_UPDATE
+            && tc.frames[i].sid == 1)
+        {
+            granted += tc.frames[i].inc;
+        }
+    }
+
+    sent = 2 * sizeof(buf);
+    unconsumed = sizeof(buf) / 2;
+
+    /* what the peer may still send plus what we hold: within the window */
+    assert_true(32768 - sent + granted + unconsumed <= 32768);
+    assert_true(granted > 0);
+
+    tc_done(&tc);
+}
+
+
 /* Freeing a session hands every chunk it still holds back to the caller:
  * one half written into the output, one still queued behind it. */
 static void
@@ -1762,6 +1821,7 @@ main(void)
         cmocka_unit_test(test_peer_goaway),
         cmocka_unit_test(test_peer_reset_releases_chunks),
         cmocka_unit_test(test_free_releases_chunks),
+        cmocka_unit_test(test_credit_split_data_frame),
         cmocka_unit_test(test_adapter_reset_with_inflight),
         cmocka_unit_test(test_zero_copy_segments),
         cmocka_unit_test(test_headers_continuation_out),
