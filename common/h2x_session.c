@@ -2204,6 +2204,12 @@ h2x_session_feed(h2x_session_t *s, const uint8_t *in, size_t len,
 
     if (rc != H2X_OK && !s->failed) {
         err = h2x_frame_parser_error(&s->parser);
+
+        if (err && err->code == H2X_ENHANCE_YOUR_CALM) {
+            /* the parser's only abuse limit: SETTINGS entries per frame */
+            s->stats.settings_flood++;
+        }
+
         (void) h2x_conn_error(s, err ? err->code : H2X_INTERNAL_ERROR,
                               err ? err->reason : "frame parser failed");
     }

@@ -485,6 +485,9 @@ test_settings_entries(void **state)
     tc_settings(&tc, set, 5);
     assert_int_equal(tc_run(&tc), H2X_ERROR);
     tc_expect_goaway(&tc, 0, H2X_ENHANCE_YOUR_CALM);
+    assert_int_equal(h2x_session_stats(tc.s)->settings_flood, 1);
+    assert_string_equal(tc.last_log,
+                        "client sent SETTINGS frame with too many entries");
     tc_done(&tc);
 }
 
