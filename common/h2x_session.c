@@ -413,6 +413,17 @@ h2x_stream_closed(h2x_session_t *s, h2x_stream_t *st, uint32_t code)
         st->gone = H2X_GONE_NORMAL;
     }
 
+    /*
+     * A complete exchange gives its slot back at once, as the peer
+     * counts it (RFC 9113 5.1.2); a reset one keeps it until the adapter
+     * releases the stream, so resets cannot make the adapter run more
+     * requests than the limit (MadeYouReset).
+     */
+    if (st->slot && st->gone == H2X_GONE_NORMAL && code == H2X_NO_ERROR) {
+        st->slot = 0;
+        s->nslots--;
+    }
+
     h2x_sched_remove(s, st);
 
     st->refs++;
@@ -1071,13 +1082,13 @@ h2x_headers_start(h2x_session_t *s, const h2x_frame_header_t *fh)
         return 0;
     }
 
-    if (s->nactive >= s->cfg.max_concurrent_streams
+    if (s->nslots >= s->cfg.max_concurrent_streams
         || s->requests >= s->cfg.max_requests)
     {
         /* RFC 9113 5.1.2 */
         s->stats.streams_refused++;
         h2x_s_log(s, sid, H2X_REFUSED_STREAM,
-                  s->nactive >= s->cfg.max_concurrent_streams
+                  s->nslots >= s->cfg.max_concurrent_streams
                   ? "client exceeded the concurrent streams limit"
                   : "client exceeded the requests per connection limit");
         h2x_hb_discard(s, H2X_REFUSED_STREAM);
@@ -1603,8 +1614,10 @@ h2x_request_end(h2x_session_t *s, int rc)
     }
 
     st->announced = 1;
+    st->slot = 1;
     s->last_accepted = sid;
     s->nactive++;
+    s->nslots++;
     s->requests++;
     s->stats.streams++;
 
@@ -2726,6 +2739,11 @@ h2x_stream_release(h2x_session_t *s, h2x_stream_t *st)
 
     if (st->announced) {
         s->nactive--;
+    }
+
+    if (st->slot) {
+        st->slot = 0;
+        s->nslots--;
     }
 
     if (s->cur == st) {

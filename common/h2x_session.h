@@ -22,9 +22,11 @@
  *
  * Streams: a request stream is announced by on_request and stays valid
  * until the adapter calls h2x_stream_release(), whatever the peer does.
- * It occupies a concurrency slot until then, so that a peer that provokes
- * resets cannot make the adapter run more than max_concurrent_streams
- * requests at once (MadeYouReset, CVE-2025-8671).
+ * A stream that ends in a reset occupies its concurrency slot until
+ * then, so that a peer that provokes resets cannot make the adapter run
+ * more than max_concurrent_streams requests at once (MadeYouReset,
+ * CVE-2025-8671); a complete exchange gives its slot back when it
+ * closes, as the peer counts it.
  */
 
 #ifndef _H2X_SESSION_H_INCLUDED_
@@ -398,7 +400,7 @@ long h2x_stream_read(h2x_session_t *s, h2x_stream_t *st, uint8_t *buf,
     size_t len, unsigned flags);
 
 /*
- * The adapter is done with the stream; frees its concurrency slot.  If
+ * The adapter is done with the stream; frees its slot if it holds one.  If
  * the response was not complete the stream is reset (INTERNAL_ERROR) and
  * its queued chunks are released.  If it was complete, queued output
  * still goes out (then RST_STREAM NO_ERROR if the request body had not

@@ -87,6 +87,7 @@ struct h2x_stream_s {
     uint8_t                    gone;        /* H2X_GONE_* once closed */
 
     unsigned                   announced:1;
+    unsigned                   slot:1;      /* holds a concurrency slot */
     unsigned                   released:1;
     unsigned                   close_cb:1;    /* on_stream_close fired */
     unsigned                   final_sent:1;  /* final HEADERS queued */
@@ -220,6 +221,7 @@ struct h2x_session_s {
     h2x_cnode_t               *free_nodes;
     size_t                     nstreams;       /* objects alive */
     size_t                     nactive;        /* announced, not released */
+    size_t                     nslots;         /* concurrency slots held */
     uint32_t                   last_id;        /* highest client stream id */
     uint32_t                   last_accepted;  /* highest announced */
     uint32_t                   new_streams;    /* in this feed call */

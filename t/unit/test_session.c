@@ -798,6 +798,48 @@ test_max_concurrent_streams(void **state)
     assert_int_equal(h2x_session_streams(tc.s), 0);
 
     tc_done(&tc);
+
+    /*
+     * A complete exchange frees its slot at once, as the peer counts it,
+     * even before the adapter releases the stream: a client that opens
+     * the next stream on END_STREAM is not refused.
+     */
+    tc_init(&tc, &cfg);
+    tc.auto_release = 0;
+    tc_handshake(&tc);
+
+    for (i = 0; i < 3; i++) {
+        tc_get(&tc, 1 + 2 * i, 1, "/");
+    }
+    tc_run(&tc);
+    assert_int_equal(tc.nreq, 3);
+
+    assert_int_equal(h2x_stream_submit_response(tc.s, tc.req[0].st, 204,
+                                                NULL, 0, 1),
+                     H2X_OK);
+    tc_drain(&tc);
+    assert_int_equal(tc.req[0].closed, 1);
+    assert_int_equal(h2x_session_streams(tc.s), 3);
+
+    tc_get(&tc, 7, 1, "/");
+    tc_run(&tc);
+    assert_int_equal(tc.nreq, 4);
+    assert_int_equal(tc_count(&tc, H2X_FRAME_RST_STREAM), 0);
+
+    /* the slot of a reset stream stays held until release */
+    tc_rst(&tc, 3, H2X_CANCEL);
+    tc_get(&tc, 9, 1, "/");
+    tc_run(&tc);
+    assert_int_equal(tc.nreq, 4);
+    tc_expect_rst(&tc, 9, H2X_REFUSED_STREAM);
+
+    for (i = 0; i < 4; i++) {
+        h2x_stream_release(tc.s, tc.req[i].st);
+    }
+    tc_drain(&tc);
+    assert_int_equal(h2x_session_streams(tc.s), 0);
+
+    tc_done(&tc);
 }
 
 
