@@ -173,7 +173,9 @@ bench: $(BENCH_BINS)
 ab: all
 	@/usr/bin/python3 t/bench/ab/ab.py
 
-run: all
+# make run = install what is missing, build, then serve in the foreground.
+run: deps
+	@$(MAKE) --no-print-directory all
 	@/usr/bin/python3 t/tools/run_servers.py
 
 # Generated tables (HPACK Huffman code and static table, RFC 7541 A and B).
