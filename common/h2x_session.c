@@ -1105,6 +1105,25 @@ h2x_headers_start(h2x_session_t *s, const h2x_frame_header_t *fh)
 }
 
 
+/*
+ * A frame that asks for an ACK while the ACKs already queued are not
+ * being read: the peer is flooding us (CVE-2019-9512, CVE-2019-9515).
+ */
+static int
+h2x_ack_flood(h2x_session_t *s, uint64_t *counter, const char *reason)
+{
+    if (s->ctrl_pending < s->cfg.max_control_queue) {
+        return 0;
+    }
+
+    s->stats.control_queue_flood++;
+    (*counter)++;
+    (void) h2x_conn_error(s, H2X_ENHANCE_YOUR_CALM, reason);
+
+    return 1;
+}
+
+
 static int
 h2x_on_frame_header(void *data, const h2x_frame_header_t *fh)
 {
@@ -1256,12 +1275,11 @@ h2x_on_frame_header(void *data, const h2x_frame_header_t *fh)
         }
 
         /* CVE-2019-9515: ACKs the peer does not read */
-        if (s->ctrl_pending >= s->cfg.max_control_queue) {
-            s->stats.control_queue_flood++;
-            s->stats.settings_flood++;
-            return h2x_conn_error(s, H2X_ENHANCE_YOUR_CALM,
-                                  "client sent too many SETTINGS frames "
-                                  "without reading");
+        if (h2x_ack_flood(s, &s->stats.settings_flood,
+                          "client sent too many SETTINGS frames "
+                          "without reading"))
+        {
+            return H2X_ERROR;
         }
 
         if (s->got_settings) {
@@ -1288,12 +1306,11 @@ h2x_on_frame_header(void *data, const h2x_frame_header_t *fh)
         }
 
         /* CVE-2019-9512 */
-        if (s->ctrl_pending >= s->cfg.max_control_queue) {
-            s->stats.control_queue_flood++;
-            s->stats.ping_flood++;
-            return h2x_conn_error(s, H2X_ENHANCE_YOUR_CALM,
-                                  "client sent too many PING frames "
-                                  "without reading");
+        if (h2x_ack_flood(s, &s->stats.ping_flood,
+                          "client sent too many PING frames "
+                          "without reading"))
+        {
+            return H2X_ERROR;
         }
 
         return h2x_glitch(s, &s->stats.ping_flood,

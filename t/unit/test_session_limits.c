@@ -420,6 +420,21 @@ test_control_queue(void **state)
     assert_int_equal(tc_count(&tc, H2X_FRAME_PING), 10);
     tc_done(&tc);
 
+    /* CVE-2019-9515: SETTINGS from a peer that does not read the ACKs */
+    cfg.glitch_burst = 100;
+    tc_init(&tc, &cfg);
+    tc_handshake(&tc);
+    flood(&tc, H2X_FRAME_SETTINGS, 10);
+    assert_true(tc_flush(&tc) > 0);
+    flood(&tc, H2X_FRAME_SETTINGS, 1);
+    tc_run(&tc);
+    expect_calm(&tc, 0,
+                "client sent too many SETTINGS frames without reading");
+    assert_int_equal(stats(&tc)->control_queue_flood, 1);
+    assert_int_equal(stats(&tc)->settings_flood, 1);
+    tc_done(&tc);
+    cfg.glitch_burst = 1000;
+
     /* the same with SETTINGS, but read in between: fine */
     cfg.glitch_burst = 100;
     tc_init(&tc, &cfg);
