@@ -31,12 +31,9 @@
 #include "mpm_common.h"
 
 #include "h2x_apache.h"
+#include "h2x_frame.h"
 
 APLOG_USE_MODULE(h2x);
-
-
-#define H2X_PREFACE      "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-#define H2X_PREFACE_LEN  24
 
 
 int      h2x_apache_mpm_ok;
@@ -213,14 +210,14 @@ h2x_apache_peek_preface(conn_rec *c)
     apr_bucket_brigade  *bb;
     apr_status_t         rv;
     apr_size_t           len;
-    char                 buf[H2X_PREFACE_LEN];
+    char                 buf[H2X_PREFACE_SIZE];
     int                  tries, match = 0;
 
     bb = apr_brigade_create(c->pool, c->bucket_alloc);
 
     for (tries = 0; tries < 4; tries++) {
         rv = ap_get_brigade(c->input_filters, bb, AP_MODE_SPECULATIVE,
-                            APR_BLOCK_READ, H2X_PREFACE_LEN);
+                            APR_BLOCK_READ, H2X_PREFACE_SIZE);
         if (rv != APR_SUCCESS) {
             break;
         }
@@ -236,7 +233,7 @@ h2x_apache_peek_preface(conn_rec *c)
             break;
         }
 
-        if (len == H2X_PREFACE_LEN) {
+        if (len == H2X_PREFACE_SIZE) {
             match = 1;
             break;
         }

@@ -27,10 +27,9 @@
 #include <ngx_http.h>
 
 #include "ngx_http_h2x_module.h"
+#include "h2x_frame.h"
 
 
-#define NGX_HTTP_H2X_PREFACE       "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-#define NGX_HTTP_H2X_PREFACE_LEN   (sizeof(NGX_HTTP_H2X_PREFACE) - 1)
 
 #define NGX_HTTP_H2X_ALPN_H2       "\x02h2"
 #define NGX_HTTP_H2X_ALPN_HTTP1    "\x08http/1.1\x08http/1.0\x08http/0.9"
@@ -393,7 +392,7 @@ ngx_http_h2x_read_proxy_protocol(ngx_event_t *rev)
 static void
 ngx_http_h2x_preface_handler(ngx_event_t *rev)
 {
-    u_char             buf[NGX_HTTP_H2X_PREFACE_LEN];
+    u_char             buf[H2X_PREFACE_SIZE];
     ssize_t            n;
     ngx_int_t          rc;
     ngx_err_t          err;
@@ -435,14 +434,14 @@ ngx_http_h2x_preface_handler(ngx_event_t *rev)
     }
 
     if (n <= 0
-        || ngx_memcmp(buf, NGX_HTTP_H2X_PREFACE, (size_t) n) != 0)
+        || ngx_memcmp(buf, H2X_PREFACE, (size_t) n) != 0)
     {
         /* not HTTP/2, or closed: HTTP/1 reports it its own way */
         ngx_http_h2x_fallback(rev);
         return;
     }
 
-    if ((size_t) n < NGX_HTTP_H2X_PREFACE_LEN) {
+    if ((size_t) n < H2X_PREFACE_SIZE) {
         /* a prefix of the preface: an edge will come with the rest */
         rev->ready = 0;
 
