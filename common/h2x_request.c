@@ -315,6 +315,15 @@ h2x_name_memo(h2x_session_t *s, const h2x_header_t *f)
     p = f->name;
     len = f->name_len;
 
+    if (s->name_memo == NULL) {
+        /* an idle session freed it */
+        if (!h2x_name_valid(p, len, p[0] == ':')) {
+            return H2X_F_INVALID;
+        }
+
+        return h2x_name_kind(f);
+    }
+
     memcpy(&a, p, 8);
     memcpy(&b, p + len - 8, 8);
     c = 0;

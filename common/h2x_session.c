@@ -39,6 +39,8 @@ static void h2x_stream_free(h2x_session_t *s, h2x_stream_t *st);
 static int h2x_stream_error(h2x_session_t *s, uint32_t sid, uint32_t code,
     const char *reason);
 static void h2x_goaway_final(h2x_session_t *s);
+static void h2x_hpack_tables_free(h2x_session_t *s);
+static void h2x_trim_tables(h2x_session_t *s);
 static void h2x_credit(h2x_session_t *s, h2x_stream_t *st, size_t n);
 
 
@@ -848,13 +850,8 @@ h2x_session_free(h2x_session_t *s)
     h2x_s_free(s, s->hbuf);
     h2x_s_free(s, s->prio_pending);
 
-    if (s->dec_ready) {
-        h2x_hpack_dec_free(&s->dec);
-    }
-
-    if (s->enc_ready) {
-        h2x_hpack_enc_free(&s->enc);
-    }
+    h2x_hpack_tables_free(s);
+    h2x_s_free(s, s->name_memo);
 
     h2x_free(s->a, (uint8_t *) s - H2X_ALLOC_HDR);
 }
@@ -889,8 +886,20 @@ h2x_dec_prepare(h2x_session_t *s)
         lim.hard_fields = 1000;
     }
 
-    if (h2x_hpack_dec_init(&s->dec, &s->hpack_a, &lim) != H2X_OK) {
+    s->dec = h2x_s_alloc(s, sizeof(h2x_hpack_dec_t));
+    if (s->dec == NULL) {
         return H2X_NOMEM;
+    }
+
+    if (h2x_hpack_dec_init(s->dec, &s->hpack_a, &lim) != H2X_OK) {
+        h2x_s_free(s, s->dec);
+        s->dec = NULL;
+        return H2X_NOMEM;
+    }
+
+    if (s->dec_saved && s->dec_max_size < s->dec->max_size) {
+        /* freed while idle: the peer's last size update still holds */
+        s->dec->max_size = s->dec_max_size;
     }
 
     s->dec_ready = 1;
@@ -922,7 +931,11 @@ h2x_trim(h2x_session_t *s)
         h2x_out_free(s);
     }
 
-    if ((s->free_streams || s->free_nodes) && !s->trim_pending) {
+    if ((s->free_streams || s->free_nodes || s->hash || s->name_memo
+         || s->enc_ready
+         || (s->dec_ready && s->dec->count == 0))
+        && !s->trim_pending)
+    {
         s->trim_pending = 1;
         s->trim_deadline = s->now + H2X_IDLE_TRIM;
     }
@@ -950,6 +963,81 @@ h2x_trim_lists(h2x_session_t *s)
         s->free_nodes = n->next;
         h2x_s_free(s, n);
     }
+
+    h2x_trim_tables(s);
+}
+
+
+/*
+ * The stream table, the name memo and the HPACK tables: rebuilt by the
+ * next request at little cost, unlike the free lists, which a busy
+ * connection would otherwise refill for every burst.
+ */
+static void
+h2x_trim_tables(h2x_session_t *s)
+{
+    uint32_t  i;
+
+    if (s->nstreams || s->hb_kind != H2X_HB_NONE || s->in_feed) {
+        return;
+    }
+
+    if (s->hash) {
+        for (i = 0; i <= s->hash_mask; i++) {
+            if (s->hash[i]) {
+                break;
+            }
+        }
+
+        if (i > s->hash_mask) {
+            h2x_s_free(s, s->hash);
+            s->hash = NULL;
+        }
+    }
+
+    /*
+     * The HPACK tables are most of an idle session.  Ours goes: the next
+     * header block starts with a size update to 0, so the peer drops its
+     * copy too.  The peer's goes only when empty; its current maximum
+     * (set by the peer's size updates) is kept for the next block.
+     */
+
+    if (s->enc_ready) {
+        h2x_hpack_enc_free(s->enc);
+        h2x_s_free(s, s->enc);
+        s->enc = NULL;
+        s->enc_ready = 0;
+        s->enc_forgot = 1;
+    }
+
+    if (s->dec_ready && s->dec->count == 0) {
+        s->dec_max_size = s->dec->max_size;
+        s->dec_saved = 1;
+        h2x_hpack_dec_free(s->dec);
+        h2x_s_free(s, s->dec);
+        s->dec = NULL;
+        s->dec_ready = 0;
+    }
+
+    h2x_s_free(s, s->name_memo);
+    s->name_memo = NULL;
+}
+
+
+/* session end */
+static void
+h2x_hpack_tables_free(h2x_session_t *s)
+{
+    if (s->dec_ready) {
+        h2x_hpack_dec_free(s->dec);
+    }
+
+    if (s->enc_ready) {
+        h2x_hpack_enc_free(s->enc);
+    }
+
+    h2x_s_free(s, s->dec);
+    h2x_s_free(s, s->enc);
 }
 
 
@@ -957,6 +1045,16 @@ static int
 h2x_hb_prepare(h2x_session_t *s)
 {
     size_t  list;
+
+    if (s->name_memo == NULL) {
+        /* a cache: without it names are checked every time */
+        s->name_memo = h2x_s_alloc(s, H2X_NAME_MEMO_SETS
+                                      * sizeof(h2x_name_memo_t[2]));
+        if (s->name_memo) {
+            memset(s->name_memo, 0, H2X_NAME_MEMO_SETS
+                                    * sizeof(h2x_name_memo_t[2]));
+        }
+    }
 
     if (s->hbuf == NULL) {
         list = s->cfg.max_header_list_size;
@@ -1496,7 +1594,7 @@ h2x_on_header_block(void *data, const h2x_frame_header_t *fh,
 
     (void) fh;
 
-    rc = h2x_hpack_decode(&s->dec, p, len, 0, &s->hb_out);
+    rc = h2x_hpack_decode(s->dec, p, len, 0, &s->hb_out);
 
     if (rc == H2X_ERROR) {
         /* RFC 9113 4.3 */
@@ -1735,7 +1833,7 @@ h2x_block_end(h2x_session_t *s)
     h2x_stream_t  *st;
 
     /* not NULL: the decoder computes in + len (UB with NULL) */
-    rc = h2x_hpack_decode(&s->dec, (const uint8_t *) "", 0, 1, &s->hb_out);
+    rc = h2x_hpack_decode(s->dec, (const uint8_t *) "", 0, 1, &s->hb_out);
 
     kind = s->hb_kind;
     s->hb_kind = H2X_HB_NONE;
@@ -1843,7 +1941,7 @@ h2x_settings_acked(h2x_session_t *s)
                                                s->cfg.max_frame_size);
 
     if (s->cfg.header_table_size < 4096 && s->dec_ready) {
-        (void) h2x_hpack_dec_set_max_table_size(&s->dec,
+        (void) h2x_hpack_dec_set_max_table_size(s->dec,
                                                 s->cfg.header_table_size);
     }
 
@@ -1874,7 +1972,7 @@ h2x_settings_apply(h2x_session_t *s)
         s->peer_table_size = s->set_val[H2X_SETTINGS_HEADER_TABLE_SIZE];
         s->peer_table_set = 1;
         if (s->enc_ready) {
-            h2x_hpack_enc_set_peer_table_size(&s->enc, s->peer_table_size);
+            h2x_hpack_enc_set_peer_table_size(s->enc, s->peer_table_size);
         }
     }
 
@@ -2291,6 +2389,18 @@ h2x_session_tick(h2x_session_t *s, uint64_t now)
     if (s->trim_pending && now >= s->trim_deadline) {
         h2x_trim_lists(s);
     }
+}
+
+
+void
+h2x_session_shrink(h2x_session_t *s)
+{
+    if (s->nstreams || s->hb_kind != H2X_HB_NONE || s->in_feed) {
+        return;
+    }
+
+    h2x_trim(s);
+    h2x_trim_tables(s);
 }
 
 

@@ -176,8 +176,9 @@ struct h2x_session_s {
     size_t                     mem;
 
     h2x_frame_parser_t         parser;
-    h2x_hpack_dec_t            dec;
-    h2x_hpack_enc_t            enc;
+    /* allocated with their tables; an idle session frees them */
+    h2x_hpack_dec_t           *dec;
+    h2x_hpack_enc_t           *enc;
 
     h2x_stats_t                stats;
     uint64_t                   now;
@@ -194,6 +195,9 @@ struct h2x_session_s {
     unsigned                   enc_ready:1;
     unsigned                   clock:1;        /* now seen once */
     unsigned                   trim_pending:1;
+    unsigned                   enc_forgot:1;   /* peer holds our old table */
+    unsigned                   dec_saved:1;    /* dec_max_size to restore */
+    uint32_t                   dec_max_size;
     unsigned                   nomem:1;        /* a control frame lost */
     uint64_t                   trim_deadline;
 
@@ -282,7 +286,7 @@ struct h2x_session_s {
     h2x_stream_t              *sched[H2X_URGENCY_LEVELS];
     uint32_t                   sched_mask;
 
-    h2x_name_memo_t            name_memo[H2X_NAME_MEMO_SETS][2];
+    h2x_name_memo_t          (*name_memo)[2];   /* NULL while idle */
 };
 
 

@@ -807,13 +807,14 @@ ngx_http_h2x_get_ref(ngx_http_h2x_connection_t *h2c)
         h2c->free_refs = ref->next;
 
     } else {
-        ref = ngx_palloc(h2c->connection->pool, sizeof(ngx_http_h2x_ref_t));
+        ref = ngx_http_h2x_palloc(h2c, sizeof(ngx_http_h2x_ref_t));
         if (ref == NULL) {
             return NULL;
         }
     }
 
     ngx_memzero(ref, sizeof(ngx_http_h2x_ref_t));
+    h2c->nrefs++;
 
     return ref;
 }
@@ -824,6 +825,7 @@ ngx_http_h2x_free_ref(ngx_http_h2x_connection_t *h2c, ngx_http_h2x_ref_t *ref)
 {
     ref->next = h2c->free_refs;
     h2c->free_refs = ref;
+    h2c->nrefs--;
 }
 
 

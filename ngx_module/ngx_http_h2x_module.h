@@ -33,6 +33,7 @@
 
 #define NGX_HTTP_H2X_SEGMENTS      64
 #define NGX_HTTP_H2X_STAGE_SIZE    4096
+#define NGX_HTTP_H2X_POOL_SIZE     4096        /* streams and refs */
 #define NGX_HTTP_H2X_MAX_LOG       32          /* per connection */
 
 
@@ -164,15 +165,13 @@ struct ngx_http_h2x_connection_s {
 
     ngx_queue_t                    streams;
     ngx_uint_t                     nstreams;    /* not yet released */
+    ngx_pool_t                    *pool;        /* streams, refs; idle: NULL */
     ngx_http_h2x_stream_t         *free_streams;
     ngx_http_h2x_ref_t            *free_refs;
+    ngx_uint_t                     nrefs;       /* refs not on free_refs */
     ngx_http_h2x_stream_t         *release;     /* deferred releases */
 
     ngx_event_t                    timer;       /* engine deadlines */
-
-    ngx_buf_t                      bufs[NGX_HTTP_H2X_SEGMENTS];
-    ngx_chain_t                    links[NGX_HTTP_H2X_SEGMENTS];
-    h2x_segment_t                  segs[NGX_HTTP_H2X_SEGMENTS];
 
     ngx_queue_t                    all;         /* worker list */
 
@@ -210,6 +209,7 @@ ngx_int_t ngx_http_h2x_install_alpn(ngx_conf_t *cf);
 void ngx_http_h2x_init(ngx_connection_t *c);
 void ngx_http_h2x_flush(ngx_http_h2x_connection_t *h2c);
 void ngx_http_h2x_schedule(ngx_http_h2x_connection_t *h2c);
+void *ngx_http_h2x_palloc(ngx_http_h2x_connection_t *h2c, size_t size);
 ngx_int_t ngx_http_h2x_init_worker(ngx_cycle_t *cycle);
 extern ngx_queue_t  ngx_http_h2x_connections;
 

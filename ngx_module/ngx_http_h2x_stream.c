@@ -173,8 +173,7 @@ ngx_http_h2x_get_stream(ngx_http_h2x_connection_t *h2c)
         h2c->free_streams = stream->next_free;
 
     } else {
-        stream = ngx_palloc(h2c->connection->pool,
-                            sizeof(ngx_http_h2x_stream_t));
+        stream = ngx_http_h2x_palloc(h2c, sizeof(ngx_http_h2x_stream_t));
         if (stream == NULL) {
             return NULL;
         }

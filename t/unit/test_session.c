@@ -1836,6 +1836,114 @@ test_writable_and_stats(void **state)
 }
 
 
+static void
+idle_respond(tc_t *tc, treq_t *r)
+{
+    h2x_header_t  h[2];
+
+    memset(h, 0, sizeof(h));
+    h[0].name = (const uint8_t *) "server";
+    h[0].name_len = 6;
+    h[0].value = (const uint8_t *) "h2x-unit";
+    h[0].value_len = 8;
+    h[1].name = (const uint8_t *) "x-idle";
+    h[1].name_len = 6;
+    h[1].value = (const uint8_t *) "the same value every time";
+    h[1].value_len = 25;
+
+    assert_int_equal(h2x_stream_submit_response(tc->s, r->st, 200, h, 2, 1),
+                     H2X_OK);
+}
+
+
+/*
+ * A second after the last stream the HPACK tables go: ours always (the
+ * next block starts with size updates 0 and 4096, so the peer drops its
+ * copy), the peer's only when empty.  Requests and responses after that
+ * decode as before.
+ */
+static void
+test_idle_frees_hpack(void **state)
+{
+    tc_t      tc;
+    size_t    full, idle;
+    tframe_t  *f;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc.on_request_hook = idle_respond;
+    tc_handshake(&tc);
+
+    /* GET https /, :authority without indexing: the server's decoder
+     * table stays empty */
+    tc_frame(&tc, H2X_FRAME_HEADERS,
+             H2X_FLAG_END_HEADERS | H2X_FLAG_END_STREAM, 1,
+             "\x82\x87\x84\x01\x0b" "example.com", 16);
+    tc_run(&tc);
+    tc_frame(&tc, H2X_FRAME_HEADERS,
+             H2X_FLAG_END_HEADERS | H2X_FLAG_END_STREAM, 3,
+             "\x82\x87\x84\x01\x0b" "example.com", 16);
+    tc_run(&tc);
+    assert_int_equal(tc.nreq, 2);
+    f = tc_find(&tc, H2X_FRAME_HEADERS, 3);
+    assert_non_null(f);
+    assert_string_equal(f->fields, "server: h2x-unit\n"
+                        "x-idle: the same value every time\n");
+
+    full = h2x_session_memory(tc.s);
+    assert_true(h2x_session_next_timeout(tc.s) != UINT64_MAX);
+
+    tc.now += 5000;
+    h2x_session_tick(tc.s, tc.now);
+    idle = h2x_session_memory(tc.s);
+    assert_true(idle + 20000 < full);
+    assert_true(idle < 2048);
+    assert_int_equal(h2x_session_next_timeout(tc.s), UINT64_MAX);
+
+    /* the peer learns that our old entries are gone */
+    tc_frame(&tc, H2X_FRAME_HEADERS,
+             H2X_FLAG_END_HEADERS | H2X_FLAG_END_STREAM, 5,
+             "\x82\x87\x84\x01\x0b" "example.com", 16);
+    tc_run(&tc);
+    f = tc_find(&tc, H2X_FRAME_HEADERS, 5);
+    assert_non_null(f);
+    assert_true(tc.hblen > 4);
+    assert_memory_equal(tc.hb, "\x20\x3f\xe1\x1f", 4);
+    assert_string_equal(f->status, "200");
+    assert_string_equal(f->fields, "server: h2x-unit\n"
+                        "x-idle: the same value every time\n");
+
+    /* a table with entries is the peer's state: it stays */
+    tc.enc.mode = H2X_HPACK_ENC_INDEX_ALL;
+    tc_headers(&tc, 7, 1, ":method", "GET", ":scheme", "https",
+               ":authority", "example.com", ":path", "/d",
+               "user-agent", "unit-test-agent");
+    tc_run(&tc);
+    tc.now += 5000;
+    h2x_session_tick(tc.s, tc.now);
+    assert_true(h2x_session_memory(tc.s) > 4096 + 4096);
+
+    tc_headers(&tc, 9, 1, ":method", "GET", ":scheme", "https",
+               ":authority", "example.com", ":path", "/e",
+               "user-agent", "unit-test-agent");
+    tc_run(&tc);
+    assert_int_equal(tc.nreq, 5);
+    assert_string_equal(tc.req[4].path, "/e");
+    assert_string_equal(tc.req[0].authority, "example.com");
+    assert_string_equal(tc.req[4].authority, "example.com");
+    assert_string_equal(tc.req[4].fields, "user-agent: unit-test-agent\n");
+    f = tc_find(&tc, H2X_FRAME_HEADERS, 9);
+    assert_non_null(f);
+    assert_string_equal(f->fields, "server: h2x-unit\n"
+                        "x-idle: the same value every time\n");
+
+    assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, (uint32_t) -1));
+
+    tc_done(&tc);
+}
+
+
 int
 main(void)
 {
@@ -1843,6 +1951,7 @@ main(void)
         cmocka_unit_test(test_handshake),
         cmocka_unit_test(test_bad_preface),
         cmocka_unit_test(test_simple_get),
+        cmocka_unit_test(test_idle_frees_hpack),
         cmocka_unit_test(test_post_body_and_window_updates),
         cmocka_unit_test(test_connection_window_update),
         cmocka_unit_test(test_content_length_mismatch),
