@@ -16,6 +16,7 @@
 #define H2X_OUT_MIN               16
 #define H2X_OUT_FEW_FIELDS        16
 #define H2X_OUT_HINT_MAX          1024  /* entries kept in mind */
+#define H2X_OBUF_HINT_MAX         65536 /* engine bytes kept in mind */
 
 
 static void h2x_out_advance(h2x_session_t *s, size_t n);
@@ -70,7 +71,9 @@ h2x_out_reserve(h2x_session_t *s, size_t n)
         return s->obuf + s->olen;
     }
 
-    size = s->obuf_size ? s->obuf_size * 2 : H2X_OBUF_MIN;
+    /* after a trim, start at the size the last burst grew to */
+    size = s->obuf_size ? s->obuf_size * 2
+                        : s->obuf_hint ? s->obuf_hint : H2X_OBUF_MIN;
     while (size < s->olen + n) {
         size *= 2;
     }
@@ -768,6 +771,11 @@ h2x_out_free(h2x_session_t *s)
     if (s->out_size) {
         s->out_hint = s->out_size < H2X_OUT_HINT_MAX ? s->out_size
                                                      : H2X_OUT_HINT_MAX;
+    }
+
+    if (s->obuf_size) {
+        s->obuf_hint = s->obuf_size < H2X_OBUF_HINT_MAX ? s->obuf_size
+                                                        : H2X_OBUF_HINT_MAX;
     }
 
     h2x_s_free(s, s->obuf);

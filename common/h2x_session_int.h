@@ -276,6 +276,7 @@ struct h2x_session_s {
     h2x_out_t                 *out;
     size_t                     out_size;
     size_t                     out_hint;       /* out_size before a trim */
+    size_t                     obuf_hint;      /* obuf_size before a trim */
     size_t                     out_head;       /* first unsent entry */
     size_t                     out_count;
     size_t                     out_head_off;   /* sent bytes of the head */

@@ -367,7 +367,7 @@ failed:
 static ngx_int_t
 ngx_http_h2x_request_headers(ngx_http_request_t *r, const h2x_request_t *req)
 {
-    u_char                     *p;
+    u_char                     *p, *q;
     size_t                      i, len;
     ngx_connection_t           *fc;
     const h2x_header_t         *h;
@@ -401,10 +401,15 @@ ngx_http_h2x_request_headers(ngx_http_request_t *r, const h2x_request_t *req)
         return NGX_ERROR;
     }
 
-    r->request_line.len = ngx_sprintf(r->request_line.data, "%V %*s HTTP/2.0",
-                                      &r->method_name, req->path.len, p)
-                          - r->request_line.data;
-    r->request_line.data[r->request_line.len] = '\0';
+    /* no ngx_sprintf(): this runs for every request */
+    q = ngx_cpymem(r->request_line.data, r->method_name.data,
+                   r->method_name.len);
+    *q++ = ' ';
+    q = ngx_cpymem(q, p, req->path.len);
+    q = ngx_cpymem(q, " HTTP/2.0", sizeof(" HTTP/2.0") - 1);
+    *q = '\0';
+
+    r->request_line.len = q - r->request_line.data;
 
     r->request_start = r->request_line.data;
     r->request_end = r->request_line.data + r->request_line.len;
