@@ -34,6 +34,7 @@
 #define NGX_HTTP_H2X_SEGMENTS      64
 #define NGX_HTTP_H2X_STAGE_SIZE    4096
 #define NGX_HTTP_H2X_POOL_SIZE     4096        /* streams and refs */
+#define NGX_HTTP_H2X_BODY_PREALLOC (80 * 1024) /* a window and a frame */
 #define NGX_HTTP_H2X_MAX_LOG       32          /* per connection */
 
 

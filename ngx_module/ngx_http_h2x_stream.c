@@ -840,6 +840,16 @@ ngx_http_h2x_on_data(h2x_session_t *s, h2x_stream_t *st,
             size = ngx_max(2 * stream->body_size, stream->body_last + len);
             size = ngx_max(size, 16384);
 
+            if (stream->body == NULL
+                && stream->request->headers_in.content_length_n > (off_t) size)
+            {
+                /* the announced body in one go: no copies while it grows */
+                size = (size_t) ngx_min(
+                           stream->request->headers_in.content_length_n,
+                           NGX_HTTP_H2X_BODY_PREALLOC);
+                size = ngx_max(size, stream->body_last + len);
+            }
+
             p = ngx_pnalloc(stream->fc.pool, size);
             if (p == NULL) {
                 return H2X_ERROR;
