@@ -666,16 +666,28 @@ ngx_http_h2x_idle(ngx_http_h2x_connection_t *h2c)
 
 /*
  * Streams, refs, the TLS write buffer and most of the session are only
- * needed while requests run: an idle connection gives them back at once,
- * as the builtin does, so that many idle connections cost little and a
- * burst of them reuses the same memory.  Called from the connection's
- * own handlers, so no stream code is on the stack.
+ * needed while requests run: an idle connection gives them back, as the
+ * builtin does, so that many idle connections cost little and a burst of
+ * them reuses the same memory.  Called from the connection's own
+ * handlers, so no stream code is on the stack.
  */
 
 static void
 ngx_http_h2x_free_idle(ngx_http_h2x_connection_t *h2c)
 {
-    h2x_session_shrink(h2c->session);
+    /*
+     * The engine's tables cost more to rebuild than a pool: a connection
+     * that has served a few requests gives them back at once (such
+     * connections, many and idle, are what idle memory is about); a busy
+     * one keeps them until the engine's own idle timer (a second), so
+     * that it does not rebuild them for every burst of requests.
+     */
+
+    if (h2x_session_stats(h2c->session)->streams
+        <= NGX_HTTP_H2X_SHRINK_STREAMS)
+    {
+        h2x_session_shrink(h2c->session);
+    }
 
     if (h2c->pool && h2c->nrefs == 0 && h2c->release == NULL) {
         ngx_destroy_pool(h2c->pool);

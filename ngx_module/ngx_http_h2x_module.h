@@ -35,6 +35,7 @@
 #define NGX_HTTP_H2X_STAGE_SIZE    4096
 #define NGX_HTTP_H2X_POOL_SIZE     4096        /* streams and refs */
 #define NGX_HTTP_H2X_BODY_PREALLOC (80 * 1024) /* a window and a frame */
+#define NGX_HTTP_H2X_SHRINK_STREAMS 16         /* see free_idle() */
 #define NGX_HTTP_H2X_MAX_LOG       32          /* per connection */
 
 
