@@ -275,18 +275,21 @@ long h2x_session_feed(h2x_session_t *s, const uint8_t *in, size_t len,
  * second after the session went idle, the release of its free lists.
  */
 void h2x_session_tick(h2x_session_t *s, uint64_t now);
+
 /*
  * No stream open: give back now what the session can rebuild cheaply
  * (the stream table, our HPACK table, the peer's if empty), as
  * h2x_session_tick() does a second after the session went idle; the free
  * lists of streams and chunks wait for that tick, so that a connection
  * busy in bursts does not allocate them again for each.  For hosts that
- * keep many idle connections and free their own buffers at once.  The next response block then starts with HPACK size updates
- * (0, then the table size) so that the peer drops our old entries; the
- * peer's table is its state and stays while it holds entries.  Does
- * nothing while streams are open or a header block is in progress.
+ * keep many idle connections and free their own buffers at once.  The
+ * next response block then starts with HPACK size updates (0, then the
+ * table size) so that the peer drops our old entries; the peer's table
+ * is its state and stays while it holds entries.  Does nothing while
+ * streams are open or a header block is in progress.
  */
 void h2x_session_shrink(h2x_session_t *s);
+
 /* Absolute time of the next engine deadline, or UINT64_MAX. */
 uint64_t h2x_session_next_timeout(h2x_session_t *s);
 

@@ -405,6 +405,8 @@ fa_op(fa_t *f, uint8_t op)
         break;
 
     default:
+        /* an adapter's idle moment: a no-op while streams are open */
+        h2x_session_shrink(f->s);
         (void) h2x_session_want_read(f->s);
         (void) h2x_session_want_write(f->s);
         (void) h2x_session_want_close(f->s);
