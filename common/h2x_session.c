@@ -40,6 +40,8 @@ static int h2x_stream_error(h2x_session_t *s, uint32_t sid, uint32_t code,
     const char *reason);
 static void h2x_goaway_final(h2x_session_t *s);
 static void h2x_credit(h2x_session_t *s, h2x_stream_t *st, size_t n);
+static h2x_trailers_t *h2x_headers_copy(h2x_session_t *s,
+    const h2x_header_t *h, size_t n);
 
 
 static const h2x_frame_callbacks_t  h2x_session_frame_cb = {
@@ -326,6 +328,7 @@ h2x_stream_free(h2x_session_t *s, h2x_stream_t *st)
 
     h2x_s_free(s, st->rbuf);
     h2x_s_free(s, st->trailers);
+    h2x_s_free(s, st->rtrailers);
 
     if (s->cur == st) {
         s->cur = NULL;
@@ -826,6 +829,7 @@ h2x_session_free(h2x_session_t *s)
                 }
                 h2x_s_free(s, st->rbuf);
                 h2x_s_free(s, st->trailers);
+                h2x_s_free(s, st->rtrailers);
                 h2x_s_free(s, st);
             }
         }
@@ -1704,6 +1708,16 @@ h2x_trailers_end(h2x_session_t *s, int rc)
                                 "content-length");
     }
 
+    if (s->cb.on_data == NULL && s->hb_out.nfields && !st->released) {
+        /* for h2x_stream_read(H2X_READ_CHUNKED), bounded by the limits */
+        st->rtrailers = h2x_headers_copy(s, s->hb_out.fields,
+                                         s->hb_out.nfields);
+        if (st->rtrailers == NULL) {
+            h2x_stream_do_reset(s, st, H2X_INTERNAL_ERROR);
+            return s->failed ? H2X_ERROR : 0;
+        }
+    }
+
     st->refs++;
 
     if (!st->released) {
@@ -2569,12 +2583,47 @@ h2x_stream_write(h2x_session_t *s, h2x_stream_t *st, const h2x_chunk_t *chunk,
 }
 
 
+/* A copy of fields in one allocation. */
+static h2x_trailers_t *
+h2x_headers_copy(h2x_session_t *s, const h2x_header_t *h, size_t n)
+{
+    size_t           i, size;
+    uint8_t         *p;
+    h2x_trailers_t  *t;
+
+    size = sizeof(h2x_trailers_t) + n * sizeof(h2x_header_t);
+    for (i = 0; i < n; i++) {
+        size += h[i].name_len + h[i].value_len;
+    }
+
+    t = h2x_s_alloc(s, size);
+    if (t == NULL) {
+        return NULL;
+    }
+
+    t->h = (h2x_header_t *) (t + 1);
+    t->n = n;
+    t->size = size;
+    p = (uint8_t *) (t->h + n);
+
+    for (i = 0; i < n; i++) {
+        t->h[i] = h[i];
+        memcpy(p, h[i].name, h[i].name_len);
+        t->h[i].name = p;
+        p += h[i].name_len;
+        memcpy(p, h[i].value, h[i].value_len);
+        t->h[i].value = p;
+        p += h[i].value_len;
+    }
+
+    return t;
+}
+
+
 int
 h2x_stream_submit_trailers(h2x_session_t *s, h2x_stream_t *st,
     const h2x_header_t *h, size_t n)
 {
-    size_t           i, size;
-    uint8_t         *p;
     h2x_trailers_t  *t;
     h2x_chunk_t      none;
 
@@ -2597,29 +2646,9 @@ h2x_stream_submit_trailers(h2x_session_t *s, h2x_stream_t *st,
     }
 
     /* copied: encoded only when the body before them has gone out */
-    size = sizeof(h2x_trailers_t) + n * sizeof(h2x_header_t);
-    for (i = 0; i < n; i++) {
-        size += h[i].name_len + h[i].value_len;
-    }
-
-    t = h2x_s_alloc(s, size);
+    t = h2x_headers_copy(s, h, n);
     if (t == NULL) {
         return H2X_NOMEM;
-    }
-
-    t->h = (h2x_header_t *) (t + 1);
-    t->n = n;
-    t->size = size;
-    p = (uint8_t *) (t->h + n);
-
-    for (i = 0; i < n; i++) {
-        t->h[i] = h[i];
-        memcpy(p, h[i].name, h[i].name_len);
-        t->h[i].name = p;
-        p += h[i].name_len;
-        memcpy(p, h[i].value, h[i].value_len);
-        t->h[i].value = p;
-        p += h[i].value_len;
     }
 
     st->trailers = t;
@@ -2673,8 +2702,8 @@ long
 h2x_stream_read(h2x_session_t *s, h2x_stream_t *st, uint8_t *buf,
     size_t len, unsigned flags)
 {
-    size_t   avail, n, hl;
-    uint8_t  hex[16];
+    size_t           avail, n, w;
+    h2x_trailers_t  *t;
 
     if (st->state == H2X_ST_CLOSED && st->gone != H2X_GONE_NORMAL) {
         return H2X_ERROR;
@@ -2682,51 +2711,47 @@ h2x_stream_read(h2x_session_t *s, h2x_stream_t *st, uint8_t *buf,
 
     avail = st->rbuf_end - st->rbuf_start;
 
+    if (flags & H2X_READ_CHUNKED) {
+        if (h2x_chunked_done(&st->rchunk)) {
+            st->eof_read = 1;
+            return 0;
+        }
+
+        t = st->recv_end ? st->rtrailers : NULL;
+        n = avail;
+
+        w = h2x_chunked_frame(&st->rchunk, buf, len,
+                              st->rbuf + st->rbuf_start, &n, st->recv_end,
+                              t ? t->h : NULL, t ? t->n : 0);
+
+        /* taken from the buffer: credited as today, by the body bytes */
+        if (n) {
+            st->rbuf_start += n;
+            if (st->rbuf_start == st->rbuf_end) {
+                st->rbuf_start = 0;
+                st->rbuf_end = 0;
+            }
+            h2x_credit(s, st, n);
+        }
+
+        if (w == 0 && len) {
+            if (h2x_chunked_done(&st->rchunk)) {
+                st->eof_read = 1;
+                return 0;
+            }
+            return H2X_AGAIN;
+        }
+
+        return (long) w;
+    }
+
     if (avail == 0) {
         if (!st->recv_end) {
             return H2X_AGAIN;
         }
 
-        if ((flags & H2X_READ_CHUNKED) && !st->chunked_eof) {
-            if (len < 5) {
-                return H2X_ERROR;
-            }
-            memcpy(buf, "0\r\n\r\n", 5);
-            st->chunked_eof = 1;
-            return 5;
-        }
-
         st->eof_read = 1;
         return 0;
-    }
-
-    if (flags & H2X_READ_CHUNKED) {
-        if (len < 16) {
-            return H2X_ERROR;
-        }
-
-        n = avail < len - 12 ? avail : len - 12;
-
-        hl = 0;
-        do {
-            hex[hl] = "0123456789abcdef"[(n >> (4 * hl)) & 0xf];
-            hl++;
-        } while (hl < 8 && (n >> (4 * hl)) != 0);
-
-        for (avail = 0; avail < hl; avail++) {
-            buf[avail] = hex[hl - 1 - avail];
-        }
-
-        buf[hl] = '\r';
-        buf[hl + 1] = '\n';
-        memcpy(buf + hl + 2, st->rbuf + st->rbuf_start, n);
-        buf[hl + 2 + n] = '\r';
-        buf[hl + 3 + n] = '\n';
-
-        st->rbuf_start += n;
-        h2x_credit(s, st, n);
-
-        return (long) (hl + 4 + n);
     }
 
     n = avail < len ? avail : len;

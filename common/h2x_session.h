@@ -391,13 +391,47 @@ void h2x_stream_consumed(h2x_session_t *s, h2x_stream_t *st, size_t n);
  * the window.  Returns the bytes copied, 0 at the end of the body,
  * H2X_AGAIN when none is buffered yet, H2X_ERROR after a reset.  With
  * H2X_READ_CHUNKED the body is framed as HTTP/1.1 chunked encoding
- * ("%x\r\n" data "\r\n" ... "0\r\n\r\n"), for hosts whose body readers
- * need it when there is no content-length.
+ * ("%x\r\n" data "\r\n" ... "0\r\n" trailers "\r\n", see
+ * h2x_chunked_frame()), for hosts whose body readers need it when there
+ * is no content-length; any len works, the framing carries over between
+ * calls.  Use one mode per stream.  Request trailers (kept by the engine
+ * when on_data is NULL) become the chunked trailer section.
  */
 #define H2X_READ_CHUNKED          0x1
 
 long h2x_stream_read(h2x_session_t *s, h2x_stream_t *st, uint8_t *buf,
     size_t len, unsigned flags);
+
+/*
+ * HTTP/1.1 chunked framing (RFC 9112 7.1) of a body that arrives in
+ * pieces, into output buffers of any size: the one implementation behind
+ * H2X_READ_CHUNKED, for adapters that keep request bodies themselves
+ * (delivered by on_data, read on another thread, ...).
+ *
+ * Each call writes at most size bytes into out and returns their number.
+ * in / *in_len are the body bytes the caller holds and has not handed
+ * over yet; *in_len is set to the bytes taken, which the caller drops
+ * (and credits: h2x_stream_consumed()).  Bytes not taken must come first
+ * in the next call.  last: the body ends after them; then the last chunk
+ * and the trailer section (tr, ntr: the same array on every call; may be
+ * NULL) follow.  0 with h2x_chunked_done() false: more body is needed.
+ */
+typedef struct {
+    uint64_t                   left;      /* data left of this chunk */
+    size_t                     field;     /* trailer being written */
+    size_t                     off;       /* its bytes written */
+    uint8_t                    head[20];  /* chunk head, CRLF, "0" CRLF */
+    uint8_t                    head_len;
+    uint8_t                    head_pos;
+    uint8_t                    state;
+} h2x_chunked_t;
+
+void h2x_chunked_init(h2x_chunked_t *c);
+size_t h2x_chunked_frame(h2x_chunked_t *c, uint8_t *out, size_t size,
+    const uint8_t *in, size_t *in_len, int last, const h2x_header_t *tr,
+    size_t ntr);
+int h2x_chunked_done(const h2x_chunked_t *c);
+
 
 /*
  * The adapter is done with the stream; frees its slot if it holds one.  If

@@ -99,7 +99,6 @@ struct h2x_stream_s {
     unsigned                   in_sched:1;
     unsigned                   completed:1;   /* response fully queued */
     unsigned                   eof_read:1;    /* h2x_stream_read EOF */
-    unsigned                   chunked_eof:1;
 
     uint32_t                   close_code;
 
@@ -129,6 +128,8 @@ struct h2x_stream_s {
     size_t                     rbuf_size;
     size_t                     rbuf_start;
     size_t                     rbuf_end;
+    h2x_trailers_t            *rtrailers;     /* request trailers, kept */
+    h2x_chunked_t              rchunk;        /* H2X_READ_CHUNKED state */
 };
 
 

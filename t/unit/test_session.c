@@ -4,6 +4,7 @@
  * client frames and checks the exact frames the server wrote.
  */
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1668,11 +1669,8 @@ test_read_api(void **state)
 
     r = tc_req(&tc, 3);
     n = h2x_stream_read(s, r->st, buf, sizeof(buf), H2X_READ_CHUNKED);
-    assert_int_equal(n, 26);
-    assert_memory_equal(buf, "14\r\n0123456789abcdefghij\r\n", 26);
-    n = h2x_stream_read(s, r->st, buf, sizeof(buf), H2X_READ_CHUNKED);
-    assert_int_equal(n, 5);
-    assert_memory_equal(buf, "0\r\n\r\n", 5);
+    assert_int_equal(n, 31);
+    assert_memory_equal(buf, "14\r\n0123456789abcdefghij\r\n0\r\n\r\n", 31);
     assert_int_equal(h2x_stream_read(s, r->st, buf, sizeof(buf),
                                      H2X_READ_CHUNKED),
                      0);
@@ -1711,6 +1709,237 @@ test_read_api(void **state)
     }
 
     tc_done(&tc);
+}
+
+
+/* A session whose adapter reads bodies with h2x_stream_read(). */
+static h2x_session_t *
+read_session(tc_t *tc)
+{
+    h2x_callbacks_t  cb;
+
+    tc_init(tc, NULL);
+    memset(&cb, 0, sizeof(cb));
+    cb.on_request = tc_on_request;
+    cb.on_stream_close = tc_on_stream_close;
+    h2x_session_free(tc->s);
+    tc->s = h2x_session_new(&tc->cfg, &cb, tc, &tc->alloc);
+    assert_non_null(tc->s);
+    tc->auto_release = 0;
+    tc_handshake(tc);
+
+    return tc->s;
+}
+
+
+/* Reads with buffers of size k until H2X_AGAIN or the end. */
+static long
+read_all(h2x_session_t *s, h2x_stream_t *st, size_t k, uint8_t *got,
+    size_t *have, size_t max)
+{
+    long  n;
+
+    for ( ;; ) {
+        assert_true(*have + k <= max);
+        n = h2x_stream_read(s, st, got + *have, k, H2X_READ_CHUNKED);
+        if (n <= 0) {
+            return n;
+        }
+        assert_true((size_t) n <= k);
+        *have += (size_t) n;
+    }
+}
+
+
+/* Decodes chunked framing strictly; returns the trailer section. */
+static const char *
+unchunk(const uint8_t *p, size_t len, uint8_t *body, size_t *blen)
+{
+    size_t       i, size;
+    const char  *end;
+
+    i = 0;
+    *blen = 0;
+
+    for ( ;; ) {
+        size = 0;
+        assert_true(i < len);
+        assert_true(isxdigit(p[i]));
+        while (i < len && isxdigit(p[i])) {
+            size = size * 16 + (isdigit(p[i]) ? p[i] - '0'
+                                              : (p[i] | 0x20) - 'a' + 10);
+            i++;
+        }
+        assert_true(i + 2 <= len);
+        assert_memory_equal(p + i, "\r\n", 2);
+        i += 2;
+
+        if (size == 0) {
+            break;
+        }
+
+        assert_true(i + size + 2 <= len);
+        memcpy(body + *blen, p + i, size);
+        *blen += size;
+        i += size;
+        assert_memory_equal(p + i, "\r\n", 2);
+        i += 2;
+    }
+
+    /* the trailer section ends with an empty line, at the very end */
+    end = (const char *) p + len;
+    assert_true(len - i >= 2);
+    assert_memory_equal(end - 2, "\r\n", 2);
+    if (len - i > 2) {
+        assert_memory_equal(end - 4, "\r\n\r\n", 4);
+    }
+
+    return (const char *) p + i;
+}
+
+
+static void
+test_read_chunked_sizes(void **state)
+{
+    tc_t            tc;
+    h2x_session_t  *s;
+    treq_t         *r;
+    size_t          k, have, blen;
+    long            n;
+    int             mode;
+    const char     *tr;
+    uint8_t         got[512], body[256];
+    static const char  part1[] = "hello ";
+    static const char  part2[] = "world, a body in two DATA frames";
+    static const char  expect[] =
+        "6\r\nhello \r\n"
+        "20\r\nworld, a body in two DATA frames\r\n"
+        "0\r\nx-checksum: abc\r\nx-more: t2\r\n\r\n";
+
+    (void) state;
+
+    /*
+     * nginx reads 3 bytes at a time: every size must give the same
+     * framing, with the chunk size line, CRLFs, the last chunk and the
+     * trailers carried over between calls.
+     */
+    for (mode = 0; mode < 2; mode++) {
+        for (k = 1; k <= 40; k++) {
+            s = read_session(&tc);
+            tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+                       ":authority", "a", ":path", "/");
+            tc_data(&tc, 1, part1, 6, 0);
+            tc_run(&tc);
+            r = tc_req(&tc, 1);
+            have = 0;
+
+            if (mode == 0) {
+                /* all of the first part, then the rest */
+                n = read_all(s, r->st, k, got, &have, sizeof(got));
+                assert_int_equal(n, H2X_AGAIN);
+                assert_int_equal(have, 11);
+
+            } else {
+                /* one read, then the rest arrives mid-chunk */
+                n = h2x_stream_read(s, r->st, got, k, H2X_READ_CHUNKED);
+                assert_true(n > 0 && (size_t) n <= k);
+                have = (size_t) n;
+            }
+
+            tc_data(&tc, 1, part2, sizeof(part2) - 1, 0);
+            tc_headers(&tc, 1, 1, "x-checksum", "abc", "x-more", "t2");
+            tc_run(&tc);
+
+            n = read_all(s, r->st, k, got, &have, sizeof(got));
+            assert_int_equal(n, 0);
+            assert_int_equal(h2x_stream_read(s, r->st, got, k,
+                                             H2X_READ_CHUNKED),
+                             0);
+
+            if (mode == 0) {
+                assert_int_equal(have, sizeof(expect) - 1);
+                assert_memory_equal(got, expect, have);
+            }
+
+            tr = unchunk(got, have, body, &blen);
+            assert_int_equal(blen, 38);
+            assert_memory_equal(body, "hello world, a body in two DATA "
+                                      "frames", 38);
+            assert_int_equal((const char *) got + have - tr,
+                             sizeof("x-checksum: abc\r\nx-more: t2\r\n\r\n")
+                             - 1);
+            assert_memory_equal(tr, "x-checksum: abc\r\nx-more: t2\r\n\r\n",
+                                (const char *) got + have - tr);
+
+            assert_null(tc_find(&tc, H2X_FRAME_RST_STREAM, 1));
+            h2x_stream_release(s, r->st);
+            tc_done(&tc);
+        }
+    }
+
+    /* no trailers, empty body */
+    for (k = 1; k <= 6; k++) {
+        s = read_session(&tc);
+        tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
+                   ":authority", "a", ":path", "/");
+        tc_data(&tc, 1, NULL, 0, 1);
+        tc_run(&tc);
+        r = tc_req(&tc, 1);
+        have = 0;
+        assert_int_equal(read_all(s, r->st, k, got, &have, sizeof(got)), 0);
+        assert_int_equal(have, 5);
+        assert_memory_equal(got, "0\r\n\r\n", 5);
+        h2x_stream_release(s, r->st);
+        tc_done(&tc);
+    }
+}
+
+
+/* The framing on its own, as adapters use it. */
+static void
+test_chunked_frame(void **state)
+{
+    h2x_chunked_t   c;
+    h2x_header_t    tr[1];
+    uint8_t         out[64];
+    size_t          w, n;
+
+    (void) state;
+
+    tr[0].name = (const uint8_t *) "a";
+    tr[0].name_len = 1;
+    tr[0].value = (const uint8_t *) "b";
+    tr[0].value_len = 1;
+    tr[0].flags = 0;
+
+    h2x_chunked_init(&c);
+
+    /* nothing yet */
+    n = 0;
+    assert_int_equal(h2x_chunked_frame(&c, out, 64, NULL, &n, 0, NULL, 0),
+                     0);
+    assert_false(h2x_chunked_done(&c));
+
+    /* a chunk of 17 bytes: "11" CRLF, then only 2 bytes of it fit */
+    n = 17;
+    w = h2x_chunked_frame(&c, out, 6, (const uint8_t *) "0123456789abcdefg",
+                          &n, 0, NULL, 0);
+    assert_int_equal(w, 6);
+    assert_int_equal(n, 2);
+    assert_memory_equal(out, "11\r\n01", 6);
+
+    /* more arrived: the chunk ends first, then a new one */
+    n = 18;
+    w = h2x_chunked_frame(&c, out, 64, (const uint8_t *) "23456789abcdefgXYZ",
+                          &n, 1, tr, 1);
+    assert_int_equal(n, 18);
+    assert_int_equal(w, 15 + 2 + 3 + 3 + 2 + 3 + 6 + 2);
+    assert_memory_equal(out, "23456789abcdefg\r\n3\r\nXYZ\r\n0\r\na: b\r\n\r\n",
+                        w);
+    assert_true(h2x_chunked_done(&c));
+
+    n = 0;
+    assert_int_equal(h2x_chunked_frame(&c, out, 64, NULL, &n, 1, tr, 1), 0);
 }
 
 
@@ -1870,6 +2099,8 @@ main(void)
         cmocka_unit_test(test_scheduler),
         cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_read_api),
+        cmocka_unit_test(test_read_chunked_sizes),
+        cmocka_unit_test(test_chunked_frame),
         cmocka_unit_test(test_writable_and_stats),
         cmocka_unit_test(test_local_settings_on_ack),
     };
