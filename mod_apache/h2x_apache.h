@@ -187,7 +187,7 @@ struct h2x_apache_stream_s {
     apr_size_t                 max_mem;
     unsigned                   headers_done:1; /* final block handed over */
     unsigned                   chunked_in:1;   /* present the body chunked */
-    unsigned                   in_last_sent:1;
+    h2x_chunked_t              chunking;       /* the engine's framing */
     h2x_apache_chunk_t        *cur;            /* being filled */
     apr_size_t                 cur_cap;
     h2x_apache_block_t        *w_trailers;     /* from r->trailers_out */

@@ -710,35 +710,37 @@ h2x_apache_stage_grow(h2x_apache_stream_t *hs, apr_size_t need)
 }
 
 
-/* Move request bytes from the shared queue to the stage.  Under lock. */
+/*
+ * Move request bytes from the shared queue to the stage, framed by the
+ * engine when chunked.  Under lock.
+ */
 static apr_status_t
 h2x_apache_in_take(h2x_apache_stream_t *hs)
 {
     h2x_apache_chunk_t  *ch;
     h2x_apache_block_t  *t;
-    apr_size_t           n, i, need;
-    int                  w;
+    apr_size_t           n, i, need, taken;
 
     ch = hs->in_head;
 
     if (ch != NULL) {
         n = ch->len - ch->pos;
+
+        /* room for a whole chunk: size line, data, CRLF */
         if (h2x_apache_stage_grow(hs, n + 24) != APR_SUCCESS) {
             return APR_ENOMEM;
         }
 
         if (hs->chunked_in) {
-            w = apr_snprintf(hs->stage + hs->stage_len, 24, "%lx\r\n",
-                             (unsigned long) n);
-            hs->stage_len += (apr_size_t) w;
-        }
+            taken = n;
+            hs->stage_len += h2x_chunked_frame(&hs->chunking,
+                                 (uint8_t *) hs->stage + hs->stage_len,
+                                 hs->stage_size - hs->stage_len,
+                                 ch->data + ch->pos, &taken, 0, NULL, 0);
 
-        memcpy(hs->stage + hs->stage_len, ch->data + ch->pos, n);
-        hs->stage_len += n;
-
-        if (hs->chunked_in) {
-            memcpy(hs->stage + hs->stage_len, "\r\n", 2);
-            hs->stage_len += 2;
+        } else {
+            memcpy(hs->stage + hs->stage_len, ch->data + ch->pos, n);
+            hs->stage_len += n;
         }
 
         hs->in_head = ch->next;
@@ -765,25 +767,11 @@ h2x_apache_in_take(h2x_apache_stream_t *hs)
         return APR_ENOMEM;
     }
 
-    memcpy(hs->stage + hs->stage_len, "0\r\n", 3);
-    hs->stage_len += 3;
-
-    for (i = 0; t && i < t->n; i++) {
-        memcpy(hs->stage + hs->stage_len, t->fields[i].name,
-               t->fields[i].name_len);
-        hs->stage_len += t->fields[i].name_len;
-        memcpy(hs->stage + hs->stage_len, ": ", 2);
-        hs->stage_len += 2;
-        memcpy(hs->stage + hs->stage_len, t->fields[i].value,
-               t->fields[i].value_len);
-        hs->stage_len += t->fields[i].value_len;
-        memcpy(hs->stage + hs->stage_len, "\r\n", 2);
-        hs->stage_len += 2;
-    }
-
-    memcpy(hs->stage + hs->stage_len, "\r\n", 2);
-    hs->stage_len += 2;
-    hs->in_last_sent = 1;
+    taken = 0;
+    hs->stage_len += h2x_chunked_frame(&hs->chunking,
+                         (uint8_t *) hs->stage + hs->stage_len,
+                         hs->stage_size - hs->stage_len, NULL, &taken, 1,
+                         t ? t->fields : NULL, t ? t->n : 0);
 
     return APR_SUCCESS;
 }
@@ -812,7 +800,7 @@ h2x_apache_in_fill(h2x_apache_stream_t *hs, apr_read_type_e block)
         }
 
         if (hs->in_eos) {
-            if (hs->chunked_in && !hs->in_last_sent) {
+            if (hs->chunked_in && !h2x_chunked_done(&hs->chunking)) {
                 rv = h2x_apache_in_take(hs);
             } else {
                 rv = APR_EOF;
