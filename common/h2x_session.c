@@ -40,6 +40,7 @@ static int h2x_stream_error(h2x_session_t *s, uint32_t sid, uint32_t code,
     const char *reason);
 static void h2x_goaway_final(h2x_session_t *s);
 static void h2x_credit(h2x_session_t *s, h2x_stream_t *st, size_t n);
+static void h2x_hb_discard(h2x_session_t *s, uint32_t error);
 static h2x_trailers_t *h2x_headers_copy(h2x_session_t *s,
     const h2x_header_t *h, size_t n);
 
@@ -83,7 +84,7 @@ h2x_config_init(h2x_config_t *cfg)
     cfg->max_unsent_output = 512 * 1024;
     cfg->max_control_queue = 1000;
     cfg->max_settings_entries = 32;
-    cfg->max_new_streams_per_feed = 0;     /* 2 * max_concurrent_streams */
+    cfg->max_new_streams_per_feed = 0;     /* no cap */
     cfg->rst_burst = 1000;
     cfg->rst_rate = 33;
     cfg->glitch_burst = 1000;
@@ -170,9 +171,8 @@ h2x_bucket_init(h2x_bucket_t *b, uint32_t burst, uint32_t rate)
 }
 
 
-/* Takes a token; 0 when the bucket is empty. */
-static int
-h2x_bucket_take(h2x_bucket_t *b, uint64_t now)
+static void
+h2x_bucket_refill(h2x_bucket_t *b, uint64_t now)
 {
     uint64_t  add;
 
@@ -188,6 +188,14 @@ h2x_bucket_take(h2x_bucket_t *b, uint64_t now)
             }
         }
     }
+}
+
+
+/* Takes a token; 0 when the bucket is empty. */
+static int
+h2x_bucket_take(h2x_bucket_t *b, uint64_t now)
+{
+    h2x_bucket_refill(b, now);
 
     if (b->tokens == 0) {
         return 0;
@@ -196,6 +204,47 @@ h2x_bucket_take(h2x_bucket_t *b, uint64_t now)
     b->tokens--;
 
     return 1;
+}
+
+
+/*
+ * Rapid reset (CVE-2023-44487): streams refused, and streams the peer
+ * reset before they got a response, draw on one token bucket.  A new
+ * stream is only announced while a token is left, so that the requests
+ * reaching the adapter are bounded by rst_burst (plus rst_rate per
+ * second) whatever the sizes of the reads: the same bytes, the same
+ * outcome.
+ */
+static int
+h2x_rapid_reset(h2x_session_t *s)
+{
+    s->stats.rapid_reset++;
+
+    return h2x_conn_error(s, H2X_ENHANCE_YOUR_CALM,
+                          "client sent too many streams that were reset "
+                          "or refused");
+}
+
+
+/* A new stream refused (RFC 9113 5.1.2, 8.7): charged, then REFUSED. */
+static int
+h2x_refuse(h2x_session_t *s, uint32_t sid, const char *reason)
+{
+    s->stats.streams_refused++;
+
+    if (!h2x_bucket_take(&s->rst_bucket, s->now)) {
+        return h2x_rapid_reset(s);
+    }
+
+    /* once: a flood of them ends in the one line above */
+    if (!s->refuse_logged) {
+        s->refuse_logged = 1;
+        h2x_s_log(s, sid, H2X_REFUSED_STREAM, reason);
+    }
+
+    h2x_hb_discard(s, H2X_REFUSED_STREAM);
+
+    return 0;
 }
 
 
@@ -672,10 +721,6 @@ h2x_session_new(const h2x_config_t *cfg, const h2x_callbacks_t *cb,
         h2x_config_init(&s->cfg);
     }
 
-    if (s->cfg.max_new_streams_per_feed == 0) {
-        s->cfg.max_new_streams_per_feed = 2 * s->cfg.max_concurrent_streams;
-    }
-
     if (s->cfg.max_frame_size < H2X_FRAME_DEFAULT_MAX_SIZE) {
         s->cfg.max_frame_size = H2X_FRAME_DEFAULT_MAX_SIZE;
     }
@@ -1078,25 +1123,28 @@ h2x_headers_start(h2x_session_t *s, const h2x_frame_header_t *fh)
         return 0;
     }
 
-    if (++s->new_streams > s->cfg.max_new_streams_per_feed) {
-        s->stats.rapid_reset++;
-        h2x_s_log(s, sid, H2X_REFUSED_STREAM,
-                  "client sent too many streams at once");
-        h2x_hb_discard(s, H2X_REFUSED_STREAM);
-        return 0;
+    h2x_bucket_refill(&s->rst_bucket, s->now);
+
+    if (s->rst_bucket.tokens == 0) {
+        return h2x_rapid_reset(s);
     }
 
-    if (s->nslots >= s->cfg.max_concurrent_streams
-        || s->requests >= s->cfg.max_requests)
+    if (s->cfg.max_new_streams_per_feed
+        && ++s->new_streams > s->cfg.max_new_streams_per_feed)
     {
+        return h2x_refuse(s, sid, "client sent too many streams at once");
+    }
+
+    if (s->nslots >= s->cfg.max_concurrent_streams) {
         /* RFC 9113 5.1.2 */
-        s->stats.streams_refused++;
-        h2x_s_log(s, sid, H2X_REFUSED_STREAM,
-                  s->nslots >= s->cfg.max_concurrent_streams
-                  ? "client exceeded the concurrent streams limit"
-                  : "client exceeded the requests per connection limit");
-        h2x_hb_discard(s, H2X_REFUSED_STREAM);
-        return 0;
+        return h2x_refuse(s, sid,
+                          "client exceeded the concurrent streams limit");
+    }
+
+    if (s->requests >= s->cfg.max_requests) {
+        return h2x_refuse(s, sid,
+                          "client exceeded the requests per connection "
+                          "limit");
     }
 
     s->hb_kind = H2X_HB_REQUEST;
@@ -1812,13 +1860,9 @@ h2x_on_rst_stream(void *data, const h2x_frame_header_t *fh, uint32_t code)
         return 0;
     }
 
-    /* CVE-2023-44487: resets of streams still being answered */
-    if (!st->end_written
-        && !h2x_bucket_take(&s->rst_bucket, s->now))
-    {
-        s->stats.rapid_reset++;
-        return h2x_conn_error(s, H2X_ENHANCE_YOUR_CALM,
-                              "client sent too many RST_STREAM frames");
+    /* CVE-2023-44487: resets of streams that got no response yet */
+    if (!st->final_sent && !h2x_bucket_take(&s->rst_bucket, s->now)) {
+        return h2x_rapid_reset(s);
     }
 
     st->gone = H2X_GONE_PEER_RST;

@@ -79,8 +79,15 @@ typedef struct {
 
     /* abuse budgets */
     uint32_t    max_settings_entries;     /* 32 per SETTINGS frame */
-    uint32_t    max_new_streams_per_feed; /* 0: 2 * max_concurrent_streams */
-    uint32_t    rst_burst;                /* 1000 peer resets ... */
+    uint32_t    max_new_streams_per_feed; /* 0: no cap; refused beyond */
+    /*
+     * Rapid reset: refused streams and streams the peer resets before
+     * their response draw on this bucket; when it is empty, GOAWAY
+     * ENHANCE_YOUR_CALM.  A new stream reaches on_request only while a
+     * token is left: at most rst_burst (+ rst_rate per second) requests
+     * of a HEADERS + RST_STREAM flood, whatever the read sizes.
+     */
+    uint32_t    rst_burst;                /* 1000 tokens ... */
     uint32_t    rst_rate;                 /* ... refilled at 33/s */
     uint32_t    glitch_burst;             /* 1000 glitches ... */
     uint32_t    glitch_rate;              /* ... refilled at 100/s */
@@ -153,7 +160,7 @@ typedef struct {
     uint64_t    bytes_out;
 
     /* each abuse detection */
-    uint64_t    rapid_reset;
+    uint64_t    rapid_reset;            /* reset budget ran out */
     uint64_t    stream_errors;          /* MadeYouReset budget tripped */
     uint64_t    continuation_flood;
     uint64_t    header_too_large;       /* 431 / reset */

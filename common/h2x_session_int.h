@@ -196,6 +196,7 @@ struct h2x_session_s {
     unsigned                   clock:1;        /* now seen once */
     unsigned                   trim_pending:1;
     unsigned                   nomem:1;        /* a control frame lost */
+    unsigned                   refuse_logged:1;
     uint64_t                   trim_deadline;
 
     uint64_t                   settings_deadline;

@@ -50,10 +50,12 @@ test_rapid_reset(void **state)
         tc_rst(&tc, 1 + 2 * i, H2X_CANCEL);
     }
     tc_run(&tc);
-    expect_calm(&tc, 21, "client sent too many RST_STREAM frames");
+    /* ten tokens, ten requests: the eleventh stream ends it */
+    expect_calm(&tc, 19, "client sent too many streams that were reset "
+                         "or refused");
     assert_int_equal(stats(&tc)->rapid_reset, 1);
-    assert_int_equal(stats(&tc)->resets_in, 11);
-    assert_int_equal(tc.nreq, 11);
+    assert_int_equal(stats(&tc)->resets_in, 10);
+    assert_int_equal(tc.nreq, 10);
     tc_done(&tc);
 
     /* the same, slowly: the bucket refills */
@@ -85,6 +87,123 @@ test_rapid_reset(void **state)
 }
 
 
+/*
+ * CVE-2023-44487 as nginx-tests' http2_reset_flood: 100k HEADERS +
+ * RST_STREAM pairs.  Whatever the read sizes, the same number of
+ * requests reaches the adapter (the reset budget), and the session ends
+ * with GOAWAY ENHANCE_YOUR_CALM and one log line.
+ */
+static void
+test_rapid_reset_read_sizes(void **state)
+{
+    tc_t          tc;
+    size_t        k;
+    uint32_t      i;
+    int           reset;
+    const size_t  sizes[] = { 1, 7, 100, 4096, 65536, 0 };
+
+    (void) state;
+
+    for (reset = 1; reset >= 0; reset--) {
+        for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+            tc_init(&tc, NULL);
+            /* without resets: requests hold their slots, then refusals */
+            tc.auto_release = reset;
+            tc_handshake(&tc);
+            tc.logs = 0;
+
+            for (i = 0; i < 100000; i++) {
+                tc_get(&tc, 1 + 2 * i, 1, "/");
+                if (reset) {
+                    tc_rst(&tc, 1 + 2 * i, H2X_CANCEL);
+                }
+            }
+
+            tc.split = sizes[k];
+            tc_run(&tc);
+
+            assert_int_equal(tc.feed_rc, H2X_ERROR);
+            assert_non_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+            assert_int_equal(tc_find(&tc, H2X_FRAME_GOAWAY, 0)->code,
+                             H2X_ENHANCE_YOUR_CALM);
+            assert_int_equal(stats(&tc)->rapid_reset, 1);
+
+            if (reset) {
+                /* one token per reset: the documented budget exactly */
+                assert_int_equal(tc.nreq, tc.cfg.rst_burst);
+                assert_int_equal(tc.logs, 1);
+
+            } else {
+                /* the concurrency, then one token per refusal */
+                assert_int_equal(tc.nreq, tc.cfg.max_concurrent_streams);
+                assert_int_equal(stats(&tc)->streams_refused,
+                                 tc.cfg.rst_burst);
+                /* the first refusal and the end */
+                assert_int_equal(tc.logs, 2);
+                for (i = 0; i < tc.nreq; i++) {
+                    h2x_stream_release(tc.s, tc.req[i].st);
+                }
+            }
+
+            assert_string_equal(tc.last_log, "client sent too many streams "
+                                             "that were reset or refused");
+            tc_done(&tc);
+        }
+    }
+}
+
+
+/*
+ * A browser: 1000 requests, at most 100 at a time, 5% cancelled before
+ * their response; the rest answered.  Never charged into a GOAWAY.
+ */
+static void
+test_browser_cancels(void **state)
+{
+    tc_t       tc;
+    size_t     j;
+    uint32_t   i, sid;
+    treq_t    *r;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc_handshake(&tc);
+
+    for (i = 0; i < 1000; i++) {
+        sid = 1 + 2 * i;
+        tc_get(&tc, sid, 1, "/");
+        if (i % 20 == 7) {
+            tc_rst(&tc, sid, H2X_CANCEL);
+        }
+
+        if (i % 100 == 99) {
+            assert_true(tc_run(&tc) > 0);
+            for (j = 0; j < tc.nreq; j++) {
+                r = &tc.req[j];
+                if (!r->closed && r->sid + 200 > sid) {
+                    assert_int_equal(h2x_stream_submit_response(tc.s, r->st,
+                                         200, NULL, 0, 1),
+                                     H2X_OK);
+                }
+            }
+            tc_drain(&tc);
+            assert_int_equal(h2x_session_streams(tc.s), 0);
+        }
+    }
+
+    assert_int_equal(tc.nreq, 1000);
+    assert_int_equal(stats(&tc)->rapid_reset, 0);
+    assert_int_equal(stats(&tc)->streams_refused, 0);
+    assert_int_equal(stats(&tc)->resets_in, 50);
+    assert_null(tc_find(&tc, H2X_FRAME_RST_STREAM, -1u));
+    /* only the graceful GOAWAY of max_requests */
+    assert_int_equal(tc_find(&tc, H2X_FRAME_GOAWAY, 0)->code, H2X_NO_ERROR);
+    assert_int_equal(tc.logs, 0);
+    tc_done(&tc);
+}
+
+
 static void
 test_new_streams_per_feed(void **state)
 {
@@ -105,7 +224,8 @@ test_new_streams_per_feed(void **state)
     tc_run(&tc);
     assert_int_equal(tc.nreq, 3);
     tc_expect_rst(&tc, 7, H2X_REFUSED_STREAM);
-    assert_int_equal(stats(&tc)->rapid_reset, 1);
+    assert_int_equal(stats(&tc)->streams_refused, 1);
+    assert_int_equal(stats(&tc)->rapid_reset, 0);
     assert_string_equal(tc.last_log, "client sent too many streams at once");
 
     /* the next read is a new budget */
@@ -596,6 +716,8 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_rapid_reset),
+        cmocka_unit_test(test_rapid_reset_read_sizes),
+        cmocka_unit_test(test_browser_cancels),
         cmocka_unit_test(test_new_streams_per_feed),
         cmocka_unit_test(test_made_you_reset),
         cmocka_unit_test(test_continuation_flood),
