@@ -93,6 +93,7 @@ h2x_config_init(h2x_config_t *cfg)
     cfg->max_priority_updates = 100;
     cfg->settings_ack_timeout = 10000;
     cfg->goaway_ping_timeout = 1000;
+    cfg->header_timeout = 60000;           /* nginx's client_header_timeout */
 }
 
 
@@ -1276,6 +1277,9 @@ h2x_on_frame_header(void *data, const h2x_frame_header_t *fh)
         return 0;
 
     case H2X_FRAME_HEADERS:
+        /* slow headers: the whole block, CONTINUATIONs do not extend it */
+        s->hb_deadline = s->now + s->cfg.header_timeout;
+
         if (h2x_dec_prepare(s) != H2X_OK) {
             return h2x_conn_error(s, H2X_INTERNAL_ERROR,
                                   "out of memory for the HPACK decoder");
@@ -2250,6 +2254,24 @@ h2x_on_stream_error(void *data, const h2x_frame_error_t *err)
 }
 
 
+/* A header block that has been coming in for too long. */
+static int
+h2x_header_timeout(h2x_session_t *s)
+{
+    if (s->hb_kind == H2X_HB_NONE || s->cfg.header_timeout == 0
+        || s->now < s->hb_deadline)
+    {
+        return 0;
+    }
+
+    s->stats.header_timeout++;
+    (void) h2x_conn_error(s, H2X_ENHANCE_YOUR_CALM,
+                          "client did not complete a header block in time");
+
+    return 1;
+}
+
+
 /* The graceful GOAWAY's PING deadline starts at the first clock reading. */
 static void
 h2x_goaway_arm(h2x_session_t *s)
@@ -2284,6 +2306,12 @@ h2x_session_feed(h2x_session_t *s, const uint8_t *in, size_t len,
 
     s->stats.bytes_in += len;
     s->new_streams = 0;
+
+    /* a read may come before the timer: the deadline holds all the same */
+    if (h2x_header_timeout(s)) {
+        return H2X_ERROR;
+    }
+
     s->in_feed = 1;
 
     rc = h2x_frame_parse(&s->parser, in, len);
@@ -2342,6 +2370,10 @@ h2x_session_tick(h2x_session_t *s, uint64_t now)
         return;
     }
 
+    if (h2x_header_timeout(s)) {
+        return;
+    }
+
     if (s->goaway_step1 && now >= s->goaway_deadline) {
         h2x_goaway_final(s);
     }
@@ -2376,6 +2408,12 @@ h2x_session_next_timeout(h2x_session_t *s)
 
     if (s->trim_pending && s->trim_deadline < t) {
         t = s->trim_deadline;
+    }
+
+    if (s->hb_kind != H2X_HB_NONE && s->cfg.header_timeout
+        && s->hb_deadline < t)
+    {
+        t = s->hb_deadline;
     }
 
     return t;

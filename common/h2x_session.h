@@ -96,6 +96,12 @@ typedef struct {
     uint32_t    max_priority_updates;     /* 100 buffered for idle streams */
     uint32_t    settings_ack_timeout;     /* 10000 ms, then SETTINGS_TIMEOUT */
     uint32_t    goaway_ping_timeout;      /* 1000 ms: graceful GOAWAY step 2 */
+    /*
+     * A header block (HEADERS and its CONTINUATIONs) must be complete
+     * this long after its HEADERS frame began, CONTINUATIONs do not
+     * extend it; then GOAWAY ENHANCE_YOUR_CALM.  0: no deadline.
+     */
+    uint32_t    header_timeout;           /* 60000 ms */
 } h2x_config_t;
 
 
@@ -173,6 +179,7 @@ typedef struct {
     uint64_t    unknown_frame_flood;
     uint64_t    control_queue_flood;
     uint64_t    stream_id_exhausted;
+    uint64_t    header_timeout;         /* header block too slow */
 } h2x_stats_t;
 
 
@@ -278,7 +285,8 @@ long h2x_session_feed(h2x_session_t *s, const uint8_t *in, size_t len,
 
 /*
  * Timers: call when the deadline given by next_timeout passes.  They
- * are: the SETTINGS ACK timeout, step 2 of a graceful GOAWAY, and one
+ * are: the SETTINGS ACK timeout, step 2 of a graceful GOAWAY, the
+ * deadline of a header block being received (header_timeout), and one
  * second after the session went idle, the release of its free lists.
  */
 void h2x_session_tick(h2x_session_t *s, uint64_t now);

@@ -255,6 +255,7 @@ struct h2x_session_s {
     uint32_t                   nprio_pending;
 
     /* header block */
+    uint64_t                   hb_deadline;    /* header_timeout */
     uint8_t                    hb_kind;
     uint8_t                    hb_flags;       /* of the HEADERS frame */
     uint32_t                   hb_stream_id;

@@ -330,6 +330,125 @@ test_continuation_flood(void **state)
 }
 
 
+/* Slow headers: a header block has header_timeout from its HEADERS. */
+static void
+test_header_timeout(void **state)
+{
+    tc_t          tc;
+    h2x_config_t  cfg;
+    uint64_t      t0;
+    int           by_feed;
+    uint8_t       hdr[H2X_FRAME_HEADER_SIZE];
+
+    (void) state;
+
+    for (by_feed = 0; by_feed < 2; by_feed++) {
+        tc_init(&tc, NULL);
+        tc_handshake(&tc);
+        tc.logs = 0;
+        t0 = tc.now;
+
+        /* HEADERS without END_HEADERS, CONTINUATIONs dribbling in */
+        tc_frame(&tc, H2X_FRAME_HEADERS, H2X_FLAG_END_STREAM, 1,
+                 "\x82\x87", 2);
+        assert_true(tc_run(&tc) > 0);
+        assert_int_equal(h2x_session_next_timeout(tc.s), t0 + 60000);
+
+        tc.now = t0 + 30000;
+        tc_frame(&tc, H2X_FRAME_CONTINUATION, 0, 1, "\x84", 1);
+        assert_true(tc_run(&tc) > 0);
+        tc.now = t0 + 59999;
+        tc_frame(&tc, H2X_FRAME_CONTINUATION, 0, 1, "\x41\x01\x61", 3);
+        assert_true(tc_run(&tc) > 0);
+        /* not extended by them */
+        assert_int_equal(h2x_session_next_timeout(tc.s), t0 + 60000);
+        h2x_session_tick(tc.s, t0 + 59999);
+        tc_drain(&tc);
+        assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+
+        tc.now = t0 + 60000;
+
+        if (by_feed) {
+            /* the block's end comes too late: the read sees it first */
+            tc_frame(&tc, H2X_FRAME_CONTINUATION, H2X_FLAG_END_HEADERS, 1,
+                     NULL, 0);
+            assert_int_equal(tc_run(&tc), H2X_ERROR);
+
+        } else {
+            h2x_session_tick(tc.s, tc.now);
+            tc_drain(&tc);
+        }
+
+        tc_expect_goaway(&tc, 0, H2X_ENHANCE_YOUR_CALM);
+        assert_int_equal(stats(&tc)->header_timeout, 1);
+        assert_int_equal(tc.logs, 1);
+        assert_string_equal(tc.last_log,
+                            "client did not complete a header block in "
+                            "time");
+        assert_int_equal(h2x_session_want_close(tc.s), 1);
+        assert_int_equal(h2x_session_next_timeout(tc.s), UINT64_MAX);
+        assert_int_equal(tc.nreq, 0);
+        tc_done(&tc);
+    }
+
+    /* a HEADERS frame whose payload never comes, a shorter deadline */
+    h2x_config_init(&cfg);
+    cfg.header_timeout = 1000;
+    tc_init(&tc, &cfg);
+    tc_handshake(&tc);
+    t0 = tc.now;
+    h2x_frame_write_header(hdr, 10, H2X_FRAME_HEADERS,
+                           H2X_FLAG_END_HEADERS | H2X_FLAG_END_STREAM, 1);
+    tc_raw(&tc, hdr, sizeof(hdr));
+    tc_raw(&tc, "\x82", 1);
+    assert_true(tc_run(&tc) > 0);
+    assert_int_equal(h2x_session_next_timeout(tc.s), t0 + 1000);
+    h2x_session_tick(tc.s, t0 + 1000);
+    tc_drain(&tc);
+    tc_expect_goaway(&tc, 0, H2X_ENHANCE_YOUR_CALM);
+    assert_int_equal(stats(&tc)->header_timeout, 1);
+    tc_done(&tc);
+
+    /* blocks completed in time, one after another: no deadline left */
+    tc_init(&tc, &cfg);
+    tc.auto_respond = 1;
+    tc_handshake(&tc);
+    tc_frame(&tc, H2X_FRAME_HEADERS, H2X_FLAG_END_STREAM, 1,
+             "\x82\x87", 2);
+    tc_run(&tc);
+    tc.now += 900;
+    tc_frame(&tc, H2X_FRAME_CONTINUATION, H2X_FLAG_END_HEADERS, 1,
+             "\x84\x41\x01\x61", 4);
+    tc_run(&tc);
+    assert_int_equal(tc.nreq, 1);
+    tc.now += 900;
+    tc_get(&tc, 3, 1, "/");
+    tc_run(&tc);
+    assert_int_equal(tc.nreq, 2);
+    assert_true(h2x_session_next_timeout(tc.s) > tc.now
+                || h2x_session_next_timeout(tc.s) == UINT64_MAX);
+    tc.now += 5000;
+    h2x_session_tick(tc.s, tc.now);
+    tc_drain(&tc);
+    assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+    assert_int_equal(stats(&tc)->header_timeout, 0);
+    tc_done(&tc);
+
+    /* 0: no deadline */
+    cfg.header_timeout = 0;
+    tc_init(&tc, &cfg);
+    tc_handshake(&tc);
+    tc_frame(&tc, H2X_FRAME_HEADERS, H2X_FLAG_END_STREAM, 1, "\x82", 1);
+    tc_run(&tc);
+    assert_int_equal(h2x_session_next_timeout(tc.s), UINT64_MAX);
+    tc.now += 3600 * 1000;
+    h2x_session_tick(tc.s, tc.now);
+    tc_drain(&tc);
+    assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+    tc_done(&tc);
+}
+
+
 static void
 test_header_too_large(void **state)
 {
@@ -721,6 +840,7 @@ main(void)
         cmocka_unit_test(test_new_streams_per_feed),
         cmocka_unit_test(test_made_you_reset),
         cmocka_unit_test(test_continuation_flood),
+        cmocka_unit_test(test_header_timeout),
         cmocka_unit_test(test_header_too_large),
         cmocka_unit_test(test_hpack_bomb),
         cmocka_unit_test(test_glitch_floods),
