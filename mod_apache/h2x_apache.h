@@ -71,6 +71,7 @@ typedef struct {
     apr_int64_t                max_stream_errors;
     apr_int64_t                max_priority_updates;
     apr_int64_t                settings_timeout;
+    apr_int64_t                header_timeout;     /* seconds, 0: none */
     apr_int64_t                stream_timeout;     /* seconds, 0: Timeout */
 } h2x_apache_srv_conf_t;
 
