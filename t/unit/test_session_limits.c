@@ -637,6 +637,69 @@ test_glitch_floods(void **state)
 }
 
 
+/*
+ * RFC 9113 5.1: frames on a stream closed long ago (beyond the closed
+ * streams the engine remembers) from a slow client: WINDOW_UPDATE,
+ * RST_STREAM and PRIORITY_UPDATE are ignored, on recent and forgotten
+ * streams, and DATA on forgotten ones; the connection goes on.
+ */
+static void
+test_late_frames_on_old_streams(void **state)
+{
+    tc_t       tc;
+    uint32_t   i, sid;
+    size_t     nreq;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc.auto_respond = 1;
+    tc.resp_body = (const uint8_t *) "hello";
+    tc.resp_body_len = 5;
+    tc_handshake(&tc);
+
+    for (i = 0; i < 200; i++) {
+        tc_get(&tc, 1 + 2 * i, 1, "/");
+        if (i % 50 == 49) {
+            assert_true(tc_run(&tc) > 0);
+        }
+    }
+    assert_int_equal(tc.nreq, 200);
+    assert_int_equal(h2x_session_streams(tc.s), 0);
+    tc.nframes = 0;
+
+    /* long closed and forgotten, and recently closed: both ignored */
+    for (i = 0; i < 200; i++) {
+        sid = 1 + 2 * i;
+        tc.now += 100;
+        tc_wu(&tc, sid, 1000);
+        tc_rst(&tc, sid, H2X_CANCEL);
+        if (i % 10 == 0) {
+            tc_prio_update(&tc, sid, "u=1");
+        }
+        if (i % 10 == 0 && i < 100) {
+            /* forgotten: ignored (remembered, it is STREAM_CLOSED) */
+            tc_data(&tc, sid, "late", 4, 1);
+        }
+        assert_true(tc_run(&tc) > 0);
+    }
+
+    assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+    assert_null(tc_find(&tc, H2X_FRAME_RST_STREAM, -1u));
+    assert_int_equal(stats(&tc)->window_update_flood, 0);
+    assert_int_equal(stats(&tc)->stream_errors, 0);
+    assert_int_equal(stats(&tc)->rapid_reset, 0);
+
+    /* and the connection still serves */
+    nreq = tc.nreq;
+    tc_get(&tc, 401, 1, "/");
+    assert_true(tc_run(&tc) > 0);
+    assert_int_equal(tc.nreq, nreq + 1);
+    assert_non_null(tc_find(&tc, H2X_FRAME_HEADERS, 401));
+    tc_done(&tc);
+}
+
+
 static void
 test_control_queue(void **state)
 {
@@ -844,6 +907,7 @@ main(void)
         cmocka_unit_test(test_header_too_large),
         cmocka_unit_test(test_hpack_bomb),
         cmocka_unit_test(test_glitch_floods),
+        cmocka_unit_test(test_late_frames_on_old_streams),
         cmocka_unit_test(test_control_queue),
         cmocka_unit_test(test_priority_update_idle),
         cmocka_unit_test(test_settings_entries),
