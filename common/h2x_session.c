@@ -2803,8 +2803,8 @@ h2x_stream_read(h2x_session_t *s, h2x_stream_t *st, uint8_t *buf,
         n = avail;
 
         w = h2x_chunked_frame(&st->rchunk, buf, len,
-                              st->rbuf + st->rbuf_start, &n, st->recv_end,
-                              t ? t->h : NULL, t ? t->n : 0);
+                              avail ? st->rbuf + st->rbuf_start : NULL, &n,
+                              st->recv_end, t ? t->h : NULL, t ? t->n : 0);
 
         /* taken from the buffer: credited as today, by the body bytes */
         if (n) {

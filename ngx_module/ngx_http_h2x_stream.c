@@ -921,8 +921,8 @@ ngx_http_h2x_recv(ngx_connection_t *fc, u_char *buf, size_t size)
          */
         n = avail;
         w = h2x_chunked_frame(&stream->chunking, buf, size,
-                              stream->body + stream->body_pos, &n,
-                              stream->body_end, NULL, 0);
+                              avail ? stream->body + stream->body_pos : NULL,
+                              &n, stream->body_end, NULL, 0);
 
         if (n) {
             stream->body_pos += n;

@@ -34,6 +34,7 @@ typedef struct {
     size_t          nlive;
     fref_t          file;
     uint64_t        now;
+    uint8_t         rd[40];
 } fz_t;
 
 
@@ -292,6 +293,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
             case 2:
                 (void) h2x_stream_queued(f.live[i]);
+                /* the body as a host reads it, in small pieces */
+                (void) h2x_stream_read(f.s, f.live[i], f.rd,
+                                       1 + fz_rnd(&f) % sizeof(f.rd),
+                                       (h2x_stream_id(f.live[i]) & 2)
+                                       ? H2X_READ_CHUNKED : 0);
                 break;
             default:
                 h2x_stream_release(f.s, f.live[i]);
