@@ -22,8 +22,9 @@
  *                      the active connection count, recycle the object.
  *
  * A stream's request body is read by nginx's own body reader through
- * the fake recv(), from the engine's buffer (as chunked encoding when the
- * request has no content-length).
+ * the fake recv(), from the bytes on_data delivered (framed as chunked
+ * encoding by the engine's h2x_chunked_frame() when the request has no
+ * content-length).
  */
 
 #include <ngx_config.h>
