@@ -96,6 +96,8 @@ void h2x_apache_config_pre(void);
 /* --- takeover (h2x_apache_proto.c) ------------------------------------ */
 
 extern int                     h2x_apache_mpm_ok;   /* threaded MPM */
+extern int                     h2x_apache_mpm_async;  /* mpm_event */
+extern int                     h2x_apache_mpm_waitio; /* ASYNC_WAITIO */
 extern module                 *h2x_apache_mpm_module;
 
 void h2x_apache_proto_register_hooks(void);
@@ -205,7 +207,8 @@ struct h2x_apache_conn_s {
     server_rec                *s;         /* the vhost that claimed it */
     const char                *protocol;  /* "h2" or "h2c" */
     h2x_session_t             *session;
-    apr_pollset_t             *pollset;
+    apr_pollset_t             *pollset;   /* in ppool, while on a thread */
+    apr_pool_t                *ppool;
     apr_socket_t              *socket;
     apr_bucket_brigade        *bb_in;
     apr_bucket_brigade        *bb_out;
@@ -224,6 +227,9 @@ struct h2x_apache_conn_s {
     int                        goaway_sent;
     int                        sweep;        /* streams may be freed */
     apr_time_t                 idle_since;
+    int                        parked;       /* idle, back in the MPM */
+    int                        drained;      /* last read saw EAGAIN */
+    int                        finished;     /* session torn down */
     h2x_apache_conn_t         *live_next;    /* global list */
     h2x_apache_conn_t         *live_prev;
 };
@@ -231,6 +237,7 @@ struct h2x_apache_conn_s {
 
 /* h2x_apache_session.c */
 int h2x_apache_session_run(h2x_apache_conn_t *hc);
+void h2x_apache_session_pre_close(h2x_apache_conn_t *hc);
 void h2x_apache_session_child_stopping(int graceful);
 void h2x_apache_session_child_init(apr_pool_t *pchild);
 void h2x_apache_stream_mark(h2x_apache_stream_t *hs);

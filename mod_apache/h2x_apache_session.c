@@ -848,6 +848,8 @@ h2x_apache_c1_read(h2x_apache_conn_t *hc)
     int            i, got;
     long           n;
 
+    hc->drained = 0;
+
     for (i = 0; i < 32; i++) {
 
         if (!h2x_session_want_read(hc->session)) {
@@ -859,6 +861,8 @@ h2x_apache_c1_read(h2x_apache_conn_t *hc)
 
         if (APR_STATUS_IS_EAGAIN(rv)) {
             apr_brigade_cleanup(hc->bb_in);
+            /* nothing buffered in the filters (mod_ssl) either */
+            hc->drained = 1;
             return 0;
         }
 
@@ -1014,13 +1018,15 @@ h2x_apache_c1_drain(h2x_apache_conn_t *hc)
 
 /* --- the loop ---------------------------------------------------------- */
 
+static apr_status_t h2x_apache_conn_cleanup(void *data);
+
+
 static apr_status_t
 h2x_apache_c1_setup(h2x_apache_conn_t *hc)
 {
     conn_rec         *c = hc->c;
     h2x_config_t      cfg;
     h2x_callbacks_t   cb;
-    apr_pollfd_t      pfd;
     apr_status_t      rv;
 
     ap_remove_input_filter_byhandle(c->input_filters, "reqtimeout");
@@ -1047,23 +1053,7 @@ h2x_apache_c1_setup(h2x_apache_conn_t *hc)
         return rv;
     }
 
-    rv = apr_pollset_create(&hc->pollset, 1, c->pool, APR_POLLSET_WAKEABLE);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-
     hc->socket = ap_get_conn_socket(c);
-
-    memset(&pfd, 0, sizeof(pfd));
-    pfd.p = c->pool;
-    pfd.desc_type = APR_POLL_SOCKET;
-    pfd.reqevents = APR_POLLIN;
-    pfd.desc.s = hc->socket;
-
-    rv = apr_pollset_add(hc->pollset, &pfd);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
 
     hc->session = h2x_session_new(&cfg, &cb, hc, h2x_allocator_default());
     if (hc->session == NULL) {
@@ -1073,7 +1063,59 @@ h2x_apache_c1_setup(h2x_apache_conn_t *hc)
     hc->bb_in = apr_brigade_create(c->pool, c->bucket_alloc);
     hc->bb_out = apr_brigade_create(c->pool, c->bucket_alloc);
 
+    /* a connection mpm_event closes without asking us frees the session */
+    apr_pool_cleanup_register(c->pool, hc, h2x_apache_conn_cleanup,
+                              apr_pool_cleanup_null);
+
+    h2x_apache_status_conn(1);
+
     return APR_SUCCESS;
+}
+
+
+/*
+ * The pollset (an epoll descriptor and a wakeup pipe) exists only while
+ * the connection has a thread: a connection parked in mpm_event holds
+ * none.  It lives in a subpool so that each resume starts afresh.
+ */
+static apr_status_t
+h2x_apache_c1_poll_open(h2x_apache_conn_t *hc)
+{
+    apr_pollfd_t  pfd;
+    apr_status_t  rv;
+
+    rv = apr_pool_create(&hc->ppool, hc->c->pool);
+    if (rv != APR_SUCCESS) {
+        hc->ppool = NULL;
+        return rv;
+    }
+
+    apr_pool_tag(hc->ppool, "h2x_c1_poll");
+
+    rv = apr_pollset_create(&hc->pollset, 1, hc->ppool, APR_POLLSET_WAKEABLE);
+    if (rv != APR_SUCCESS) {
+        hc->pollset = NULL;
+        return rv;
+    }
+
+    memset(&pfd, 0, sizeof(pfd));
+    pfd.p = hc->ppool;
+    pfd.desc_type = APR_POLL_SOCKET;
+    pfd.reqevents = APR_POLLIN;
+    pfd.desc.s = hc->socket;
+
+    return apr_pollset_add(hc->pollset, &pfd);
+}
+
+
+static void
+h2x_apache_c1_poll_close(h2x_apache_conn_t *hc)
+{
+    if (hc->ppool) {
+        apr_pool_destroy(hc->ppool);
+        hc->ppool = NULL;
+    }
+    hc->pollset = NULL;
 }
 
 
@@ -1114,6 +1156,7 @@ h2x_apache_c1_teardown(h2x_apache_conn_t *hc)
         h2x_apache_status_add(h2x_session_stats(hc->session));
         h2x_session_free(hc->session);
         hc->session = NULL;
+        h2x_apache_status_conn(-1);
     }
 
     /* h2x_session_free() hands queued chunks back; nothing should be left */
@@ -1126,6 +1169,78 @@ h2x_apache_c1_teardown(h2x_apache_conn_t *hc)
     while (hc->streams) {
         (void) h2x_apache_stream_free(hc, hc->streams, 1);
     }
+
+    hc->finished = 1;
+    hc->parked = 0;
+}
+
+
+static apr_status_t
+h2x_apache_conn_cleanup(void *data)
+{
+    h2x_apache_conn_t  *hc = data;
+
+    /* only a parked connection can get here with its session */
+    if (!hc->finished && hc->session) {
+        h2x_apache_c1_teardown(hc);
+    }
+
+    return APR_SUCCESS;
+}
+
+
+/*
+ * mpm_event closes a parked connection (KeepAliveTimeout, or the child
+ * stops): say GOAWAY NO_ERROR, like the idle timeout on a thread does.
+ * Runs on whichever MPM thread does the closing; nobody else touches the
+ * connection meanwhile.
+ */
+void
+h2x_apache_session_pre_close(h2x_apache_conn_t *hc)
+{
+    if (hc->finished || hc->session == NULL) {
+        return;
+    }
+
+    ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, hc->c, APLOGNO(10740)
+                  "h2x: idle connection closed by the MPM, GOAWAY");
+
+    h2x_session_tick(hc->session, h2x_apache_now_ms());
+    (void) h2x_session_goaway(hc->session, H2X_NO_ERROR, 0);
+    hc->goaway_sent = 1;
+    (void) h2x_apache_c1_write(hc);
+
+    h2x_apache_c1_teardown(hc);
+}
+
+
+/*
+ * Can the connection go back to mpm_event until the client sends more?
+ * Only when nothing depends on this thread: no stream (of the engine or
+ * ours), no output, mod_ssl drained, no GOAWAY in progress.  Engine
+ * timers do not hold it: the SETTINGS ACK timeout is moot on a quiet
+ * connection (the MPM's timeout closes it) and the release of the free
+ * lists waits for the next resume.
+ */
+static int
+h2x_apache_can_park(h2x_apache_conn_t *hc)
+{
+    int  dirty;
+
+    if (!h2x_apache_mpm_async || hc->c->cs == NULL || hc->c->aborted
+        || hc->stopping || hc->goaway_sent || !hc->drained
+        || hc->streams != NULL || h2x_session_streams(hc->session) > 0
+        || h2x_session_want_write(hc->session)
+        || h2x_session_want_close(hc->session))
+    {
+        return 0;
+    }
+
+    apr_thread_mutex_lock(hc->mutex);
+    dirty = (hc->dirty_head != NULL || hc->active > 0);
+    apr_thread_mutex_unlock(hc->mutex);
+
+    return !dirty;
 }
 
 
@@ -1139,18 +1254,30 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
     apr_interval_time_t  wait;
     apr_time_t           now;
     uint64_t             next, now_ms;
-    int                  rc, live = 0, eof = 0;
+    int                  rc, live = 0, eof = 0, park = 0;
 
-    rv = h2x_apache_c1_setup(hc);
+    if (hc->session == NULL) {
+        rv = h2x_apache_c1_setup(hc);
+        if (rv != APR_SUCCESS) {
+            ap_log_cerror(APLOG_MARK, APLOG_ERR, rv, c, APLOGNO(10726)
+                          "h2x: cannot set up the session");
+            goto done;
+        }
+
+    } else {
+        /* resumed by mpm_event: the client sent something */
+        hc->parked = 0;
+    }
+
+    rv = h2x_apache_c1_poll_open(hc);
     if (rv != APR_SUCCESS) {
-        ap_log_cerror(APLOG_MARK, APLOG_ERR, rv, c, APLOGNO(10726)
-                      "h2x: cannot set up the session");
+        ap_log_cerror(APLOG_MARK, APLOG_ERR, rv, c, APLOGNO(10741)
+                      "h2x: cannot create the connection's pollset");
         goto done;
     }
 
     h2x_apache_live_add(hc);
     live = 1;
-    h2x_apache_status_conn(1);
 
     ap_update_child_status_from_conn(c->sbh, SERVER_BUSY_READ, c);
 
@@ -1187,6 +1314,11 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
         }
 
         if (rc == -2 || h2x_session_want_close(hc->session)) {
+            break;
+        }
+
+        if (h2x_apache_can_park(hc)) {
+            park = 1;
             break;
         }
 
@@ -1253,6 +1385,36 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
         }
     }
 
+    if (park) {
+        /*
+         * Idle on mpm_event: give the thread back.  The MPM watches the
+         * socket (KeepAliveTimeout once a request was served, Timeout
+         * before, as mod_http2 does) and runs process_connection again
+         * when the client sends; the session waits in conn_config.  If
+         * the MPM closes instead, pre_close_connection sends GOAWAY.
+         */
+        h2x_apache_live_remove(hc);
+        h2x_apache_c1_poll_close(hc);
+
+        hc->parked = 1;
+        c->keepalive = AP_CONN_KEEPALIVE;
+        c->data_in_input_filters = 0;
+
+        if (h2x_apache_mpm_waitio
+            && h2x_session_stats(hc->session)->streams == 0)
+        {
+#ifdef AP_MPMQ_CAN_WAITIO
+            c->cs->sense = CONN_SENSE_WANT_READ;
+            c->cs->state = CONN_STATE_ASYNC_WAITIO;
+#endif
+        } else {
+            c->cs->sense = CONN_SENSE_DEFAULT;
+            c->cs->state = CONN_STATE_WRITE_COMPLETION;
+        }
+
+        return DONE;
+    }
+
     /* what can still go out (a GOAWAY) goes out */
     if (h2x_apache_c1_write(hc) == 0 && !eof) {
         h2x_apache_c1_drain(hc);
@@ -1260,14 +1422,16 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
 
 done:
 
+    if (live) {
+        h2x_apache_live_remove(hc);
+    }
+
     if (hc->mutex) {
         h2x_apache_c1_teardown(hc);
     }
 
-    if (live) {
-        h2x_apache_live_remove(hc);
-        h2x_apache_status_conn(-1);
-    }
+    h2x_apache_c1_poll_close(hc);
+    hc->finished = 1;
 
     c->keepalive = AP_CONN_CLOSE;
     if (c->cs) {
