@@ -907,6 +907,8 @@ h2x_apache_c1_read(h2x_apache_conn_t *hc)
         }
 
         if (!got) {
+            /* the core input filter's way of saying EAGAIN */
+            hc->drained = 1;
             return 0;
         }
     }

@@ -1,0 +1,156 @@
+"""mod_h2x on mpm_event: idle connections go back to the MPM, and one
+connection cannot take every stream worker.
+
+The fixture's Apache has MaxRequestWorkers 64 (ThreadsPerChild 64, one
+child): a connection that kept its MPM thread while idle would make the
+65th connection wait.  Each test compares with mod_http2
+(apache-builtin), which returns idle connections to mpm_event as well.
+
+AsyncRequestWorkerFactor is raised for these servers: mpm_event stops
+accepting above ThreadsPerChild + factor x idle threads connections per
+child (64 + 2 x 64 by default), for either module.
+"""
+
+import os
+import socket
+import threading
+import time
+
+import pytest
+
+from hyperframe.frame import GoAwayFrame
+
+import h2xservers
+from h2xtest import doc
+from h2xtest.clients import curl_h2_tls, curl_h2c
+from h2xtest.ngx_raw import RawH2, Closed
+
+ENGINES = ["apache-h2x", "apache-builtin"]
+
+ASYNC = "AsyncRequestWorkerFactor 10\n"
+
+
+def _open_idle(t, n, tls):
+    """n connections that each did one request and now sit idle."""
+    conns = []
+    for i in range(n):
+        port = t.tls_port if tls else t.h2c_port
+        c = RawH2(port, tls=tls, timeout=10)
+        conns.append(c)
+        c.get(1, "/index.html", scheme="https" if tls else "http")
+        status, _, body, rst, _ = c.response(1)
+        assert (status, rst) == (200, None), (i, tls)
+        assert body == doc("index.html")
+    return conns
+
+
+def _close_all(conns):
+    for c in conns:
+        c.close()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_idle_connections_free_mpm_threads(server_factory, engine):
+    """300 idle connections (TLS and h2c) with 64 MPM threads: a new
+    client is served at once, and every idle connection still works."""
+    t = server_factory.target(engine, global_extra=ASYNC)
+    conns = []
+    try:
+        # with threads held, connection 65 would not even get SETTINGS
+        conns += _open_idle(t, 150, tls=True)
+        conns += _open_idle(t, 150, tls=False)
+
+        for tls in (True, False):
+            port = t.tls_port if tls else t.h2c_port
+            c = RawH2(port, tls=tls, timeout=5)
+            c.get(1, "/10k.bin", scheme="https" if tls else "http")
+            status, _, body, rst, _ = c.response(1, timeout=5)
+            assert (status, rst, body) == (200, None, doc("10k.bin"))
+            c.close()
+        r = curl_h2_tls(t, "/index.html", timeout=5)
+        assert (r.status, r.http_version) == (200, "2")
+        r = curl_h2c(t, "/index.html", timeout=5)
+        assert (r.status, r.http_version) == (200, "2")
+
+        # the parked sessions resume: the oldest, the newest, and others
+        picks = conns[::15] + [conns[149], conns[-1]]
+        for c in picks:
+            c.get(3, "/10k.bin", scheme="https" if c.alpn else "http")
+        for c in picks:
+            status, _, body, rst, _ = c.response(3, timeout=10)
+            assert (status, rst, body) == (200, None, doc("10k.bin"))
+        # and again, after their second pause
+        for c in picks[:4]:
+            assert c.ping()
+    finally:
+        _close_all(conns)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("tls", [True, False], ids=["tls", "h2c"])
+def test_idle_timeout_goaway(server_factory, engine, tls):
+    """KeepAliveTimeout ends an idle connection with GOAWAY NO_ERROR
+    (h2x: from pre_close_connection, as the MPM closes it)."""
+    level = "info ssl:warn" + (" h2x:debug" if engine == "apache-h2x"
+                               else "")
+    t = server_factory.target(engine, global_extra="KeepAliveTimeout 1\n",
+                              log_level=level)
+    c = RawH2(t.tls_port if tls else t.h2c_port, tls=tls, timeout=10)
+    try:
+        c.get(1, "/index.html", scheme="https" if tls else "http")
+        assert c.response(1)[0] == 200
+        t0 = time.monotonic()
+        g = c.wait(GoAwayFrame, timeout=10)
+        assert g.error_code == 0
+        assert g.last_stream_id == 1
+        assert c.eof(timeout=5)
+        assert time.monotonic() - t0 > 0.5
+    finally:
+        c.close()
+    if engine == "apache-h2x":
+        # it was the MPM that closed it, not a thread waiting in h2x
+        with open(t.server.error_log) as f:
+            assert "AH10740" in f.read()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_graceful_restart_goaway_to_idle(server_factory, engine):
+    """apachectl graceful (SIGUSR1): idle connections get GOAWAY
+    NO_ERROR and close; the server goes on serving."""
+    srv = server_factory.apache((engine,), global_extra=ASYNC)
+    t = srv.target(engine)
+    conns = _open_idle(t, 20, tls=True) + _open_idle(t, 20, tls=False)
+    try:
+        srv.reload()
+        for c in conns:
+            g = c.wait(GoAwayFrame, timeout=10)
+            assert g.error_code == 0
+            assert g.last_stream_id == 1
+            assert c.eof(timeout=10)
+        r = curl_h2_tls(t, "/index.html", timeout=5)
+        assert (r.status, r.http_version) == (200, "2")
+        r = curl_h2c(t, "/index.html", timeout=5)
+        assert (r.status, r.http_version) == (200, "2")
+    finally:
+        _close_all(conns)
+
+
+def test_idle_then_busy_then_idle(server_factory):
+    """A connection parks, resumes for a stream that outlives the pause
+    (a slow body), parks again: nothing is lost on the way."""
+    t = server_factory.target("apache-h2x", global_extra=ASYNC)
+    c = RawH2(t.h2c_port, tls=False, timeout=10)
+    try:
+        for sid in (1, 3, 5):
+            c.get(sid, "/1m.bin", scheme="http")
+            status, _, body, rst, _ = c.response(sid)
+            assert (status, rst) == (200, None)
+            assert body == doc("1m.bin")
+            time.sleep(0.2)
+        # several at once after a pause
+        for sid in (7, 9, 11, 13):
+            c.get(sid, "/10k.bin", scheme="http")
+        for sid in (7, 9, 11, 13):
+            assert c.response(sid)[2] == doc("10k.bin")
+    finally:
+        c.close()
