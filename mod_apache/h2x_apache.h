@@ -42,6 +42,9 @@
 #define H2X_APACHE_RESPONSE         "H2X_RESPONSE"
 #define H2X_APACHE_STATUS_HANDLER   "h2x-status"
 
+/* a connection may always have this many streams in the worker pool */
+#define H2X_APACHE_CONN_MIN_WORKERS 4
+
 
 /* --- configuration (h2x_apache_config.c) ------------------------------ */
 
@@ -183,6 +186,8 @@ struct h2x_apache_stream_s {
     unsigned                   closed:1;
     unsigned                   handed_off:1;
     unsigned                   done_seen:1;
+    unsigned                   scheduled:1;    /* in the worker pool */
+    h2x_apache_stream_t       *pend_next;      /* waits for the share */
 
     /* worker only */
     apr_interval_time_t        timeout;
@@ -221,6 +226,9 @@ struct h2x_apache_conn_s {
     int                        c1_waiting;   /* c1 waits for done_cond */
 
     h2x_apache_stream_t       *streams;      /* c1 only */
+    h2x_apache_stream_t       *pend_head;    /* c1: over the share */
+    h2x_apache_stream_t       *pend_tail;
+    int                        running;      /* c1: scheduled, not done */
     h2x_apache_chunk_t        *engine_list;  /* c1 only */
     apr_uint32_t               next_c2_id;
     int                        stopping;     /* set by child_stopping */
@@ -249,6 +257,8 @@ apr_status_t h2x_apache_workers_child_init(apr_pool_t *pchild, server_rec *s);
 void h2x_apache_workers_push(h2x_apache_stream_t *hs);
 int h2x_apache_workers_cancel(h2x_apache_stream_t *hs);
 void h2x_apache_workers_stats(int *threads, int *busy, int *queued);
+int h2x_apache_workers_share(void);
+void h2x_apache_workers_conn_busy(int delta);
 
 /* h2x_apache_stream.c */
 conn_rec *h2x_apache_c2_create(h2x_apache_stream_t *hs);

@@ -182,6 +182,70 @@ h2x_apache_pstrn(apr_pool_t *p, const h2x_str_t *s)
 }
 
 
+/*
+ * Move waiting streams of this connection to the worker pool while the
+ * connection is under its share (see h2x_apache_workers_share()).  A
+ * stream the client gave up on meanwhile ends without running.
+ */
+static void
+h2x_apache_schedule(h2x_apache_conn_t *hc)
+{
+    h2x_apache_stream_t  *hs;
+    int                   share, aborted;
+
+    if (hc->pend_head == NULL) {
+        return;
+    }
+
+    share = h2x_apache_workers_share();
+
+    while (hc->pend_head && hc->running < share) {
+        hs = hc->pend_head;
+        hc->pend_head = hs->pend_next;
+        if (hc->pend_head == NULL) {
+            hc->pend_tail = NULL;
+        }
+        hs->pend_next = NULL;
+
+        apr_thread_mutex_lock(hc->mutex);
+        aborted = hs->aborted;
+        if (aborted) {
+            hs->worker_done = 1;
+            hc->active--;
+            h2x_apache_stream_mark(hs);
+        }
+        apr_thread_mutex_unlock(hc->mutex);
+
+        if (aborted) {
+            continue;
+        }
+
+        if (hc->running++ == 0) {
+            h2x_apache_workers_conn_busy(1);
+        }
+        hs->scheduled = 1;
+
+        h2x_apache_workers_push(hs);
+    }
+}
+
+
+/* A scheduled stream's worker is done: its place in the share is free. */
+static void
+h2x_apache_unschedule(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
+{
+    if (!hs->scheduled) {
+        return;
+    }
+
+    hs->scheduled = 0;
+
+    if (--hc->running == 0) {
+        h2x_apache_workers_conn_busy(-1);
+    }
+}
+
+
 static int
 h2x_apache_on_request(h2x_session_t *s, h2x_stream_t *st,
                       const h2x_request_t *req, void *user)
@@ -256,7 +320,17 @@ h2x_apache_on_request(h2x_session_t *s, h2x_stream_t *st,
     apr_thread_mutex_unlock(hc->mutex);
 
     hs->handed_off = 1;
-    h2x_apache_workers_push(hs);
+
+    /* to the pool now or later, within the connection's share */
+    hs->pend_next = NULL;
+    if (hc->pend_tail) {
+        hc->pend_tail->pend_next = hs;
+    } else {
+        hc->pend_head = hs;
+    }
+    hc->pend_tail = hs;
+
+    h2x_apache_schedule(hc);
 
     return H2X_OK;
 }
@@ -549,6 +623,7 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
     if (done && !hs->done_seen) {
         hs->done_seen = 1;
         hc->sweep = 1;
+        h2x_apache_unschedule(hc, hs);
     }
 
     if (hs->st == NULL) {
@@ -681,6 +756,7 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
     if (done && !hs->done_seen) {
         hs->done_seen = 1;
         hc->sweep = 1;
+        h2x_apache_unschedule(hc, hs);
     }
 
     if (hs->st == NULL) {
@@ -1127,6 +1203,18 @@ h2x_apache_c1_teardown(h2x_apache_conn_t *hc)
     h2x_apache_stream_t  *hs;
     h2x_apache_chunk_t   *ch;
 
+    /* streams that never went to the pool end here */
+    while (hc->pend_head) {
+        hs = hc->pend_head;
+        hc->pend_head = hs->pend_next;
+        hs->pend_next = NULL;
+        apr_thread_mutex_lock(hc->mutex);
+        hs->worker_done = 1;
+        hc->active--;
+        apr_thread_mutex_unlock(hc->mutex);
+    }
+    hc->pend_tail = NULL;
+
     /* no worker may touch a stream after this: stop them, wait */
     apr_thread_mutex_lock(hc->mutex);
     for (hs = hc->streams; hs; hs = hs->all_next) {
@@ -1153,6 +1241,11 @@ h2x_apache_c1_teardown(h2x_apache_conn_t *hc)
     }
     hc->c1_waiting = 0;
     apr_thread_mutex_unlock(hc->mutex);
+
+    if (hc->running > 0) {
+        hc->running = 0;
+        h2x_apache_workers_conn_busy(-1);
+    }
 
     if (hc->session) {
         h2x_apache_status_add(h2x_session_stats(hc->session));
@@ -1294,6 +1387,8 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
         }
 
         (void) h2x_apache_collect(hc);
+
+        h2x_apache_schedule(hc);
 
         if (hc->stopping && !hc->goaway_sent) {
             ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, c, APLOGNO(10728)

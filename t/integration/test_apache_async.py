@@ -154,3 +154,67 @@ def test_idle_then_busy_then_idle(server_factory):
             assert c.response(sid)[2] == doc("10k.bin")
     finally:
         c.close()
+
+
+# --- a connection's share of the stream workers ----------------------------
+
+SLOW_CGI = ("#!/bin/sh\nsleep ${QUERY_STRING:-6}\n"
+            "echo 'Content-Type: text/plain'\necho\necho slow\n")
+
+POOL = {
+    "apache-h2x": "H2XMinWorkers 8\nH2XMaxWorkers 8\n",
+    "apache-builtin": "H2MinWorkers 8\nH2MaxWorkers 8\n",
+}
+
+
+def _cgi_server(server_factory, h2x_site, engine):
+    d = h2x_site.workdir("slowcgi")
+    path = os.path.join(d, "slow.cgi")
+    with open(path, "w") as f:
+        f.write(SLOW_CGI)
+    os.chmod(path, 0o755)
+    conf = """
+ScriptSock cgid.sock
+Alias /slow/ {d}/
+<Directory {d}>
+    Options +ExecCGI
+    AddHandler cgi-script .cgi
+    Require all granted
+</Directory>
+""".format(d=d) + POOL[engine] + ASYNC
+    return server_factory.target(engine, global_extra=conf,
+                                 extra_modules=["cgid"])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_slow_connection_leaves_workers_to_others(server_factory, h2x_site,
+                                                  engine):
+    """8 stream workers; one connection asks for 20 slow CGIs (6 s each):
+    another connection is answered before any of them completes."""
+    t = _cgi_server(server_factory, h2x_site, engine)
+    hog = RawH2(t.h2c_port, tls=False, timeout=30)
+    other = None
+    try:
+        sids = list(range(1, 41, 2))
+        for sid in sids:
+            hog.get(sid, "/slow/slow.cgi?6", scheme="http")
+        hog.ping()
+        time.sleep(0.5)            # the hog's streams are in by now
+        other = RawH2(t.tls_port, tls=True, timeout=5)
+        for sid in (1, 3):
+            other.get(sid, "/index.html")
+        for sid in (1, 3):
+            status, _, body, rst, _ = other.response(sid, timeout=5)
+            assert (status, rst, body) == (200, None, doc("index.html"))
+        # ordering, not timing: none of the hog's streams is done yet
+        done = [f for f in hog.frames if f.stream_id in sids
+                and "END_STREAM" in getattr(f, "flags", ())]
+        assert not done
+        # and the hog gets all of its answers in the end
+        for sid in sids:
+            status, _, body, rst, _ = hog.response(sid, timeout=30)
+            assert (status, rst, body) == (200, None, b"slow\n")
+    finally:
+        hog.close()
+        if other:
+            other.close()
