@@ -21,6 +21,7 @@
 #define H2X_APACHE_H
 
 #include "apr.h"
+#include "apr_atomic.h"
 #include "apr_pools.h"
 #include "apr_poll.h"
 #include "apr_thread_mutex.h"
@@ -162,7 +163,11 @@ struct h2x_apache_stream_s {
     apr_size_t                 in_consumed;    /* credit c1 has to give */
     h2x_apache_chunk_t        *out_head;
     h2x_apache_chunk_t        *out_tail;
-    apr_size_t                 out_mem;        /* shared + in the engine */
+    /* atomic: response bytes queued (shared + in the engine), and "the
+     * worker waits for room", so that c1 releases chunks without the lock
+     * and takes it only to wake the worker */
+    volatile apr_uint32_t      out_mem;
+    volatile apr_uint32_t      out_waiting;
     h2x_apache_block_t        *hdr_head;       /* 1xx and final */
     h2x_apache_block_t        *hdr_tail;
     h2x_apache_block_t        *trailers;
@@ -217,6 +222,8 @@ struct h2x_apache_conn_s {
     apr_socket_t              *socket;
     apr_bucket_brigade        *bb_in;
     apr_bucket_brigade        *bb_out;
+    char                      *wbuf;      /* TLS: output gathered here */
+    int                        tls;
 
     apr_thread_mutex_t        *mutex;
     apr_thread_cond_t         *done_cond;

@@ -38,7 +38,7 @@
 APLOG_USE_MODULE(h2x);
 
 
-#define H2X_APACHE_CHUNK_MAX   (32 * 1024)
+#define H2X_APACHE_CHUNK_MAX   (64 * 1024)
 #define H2X_APACHE_H1_MAX      (16 * 1024)
 
 
@@ -349,9 +349,18 @@ h2x_apache_out_wait(h2x_apache_stream_t *hs, apr_size_t *room)
     h2x_apache_conn_t  *hc = hs->conn;
     apr_status_t        rv = APR_SUCCESS;
 
+    apr_uint32_t        used;
+
     apr_thread_mutex_lock(hc->mutex);
 
-    while (!hs->aborted && hs->out_mem >= hs->max_mem) {
+    while (!hs->aborted
+           && apr_atomic_read32(&hs->out_mem) >= hs->max_mem)
+    {
+        /* c1 lowers out_mem without the lock: say we wait, look again */
+        apr_atomic_set32(&hs->out_waiting, 1);
+        if (apr_atomic_read32(&hs->out_mem) < hs->max_mem) {
+            break;
+        }
         hs->waiting = 1;
         rv = apr_thread_cond_timedwait(hs->cond, hc->mutex, hs->timeout);
         hs->waiting = 0;
@@ -361,12 +370,19 @@ h2x_apache_out_wait(h2x_apache_stream_t *hs, apr_size_t *room)
         rv = APR_SUCCESS;
     }
 
+    apr_atomic_set32(&hs->out_waiting, 0);
+
+    used = apr_atomic_read32(&hs->out_mem);
+    if (used < hs->max_mem) {
+        rv = APR_SUCCESS;
+    }
+
     if (hs->aborted) {
         rv = APR_ECONNABORTED;
     }
 
     if (rv == APR_SUCCESS) {
-        *room = hs->max_mem - hs->out_mem;
+        *room = hs->max_mem - used;
     }
 
     apr_thread_mutex_unlock(hc->mutex);
@@ -391,7 +407,7 @@ h2x_apache_out_push(h2x_apache_stream_t *hs, int eos)
     apr_thread_mutex_lock(hc->mutex);
 
     if (ch) {
-        hs->out_mem -= ch->cap - ch->len;
+        apr_atomic_sub32(&hs->out_mem, (apr_uint32_t) (ch->cap - ch->len));
         if (ch->len == 0) {
             free(ch);
 
@@ -456,9 +472,7 @@ h2x_apache_out_room(h2x_apache_stream_t *hs, apr_size_t want)
     ch->cap = cap;
     ch->pos = 0;
 
-    apr_thread_mutex_lock(hs->conn->mutex);
-    hs->out_mem += cap;
-    apr_thread_mutex_unlock(hs->conn->mutex);
+    apr_atomic_add32(&hs->out_mem, (apr_uint32_t) cap);
 
     hs->cur = ch;
 

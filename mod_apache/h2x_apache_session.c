@@ -26,6 +26,7 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "http_ssl.h"
 #include "scoreboard.h"
 #include "ap_mpm.h"
 
@@ -36,6 +37,7 @@ APLOG_USE_MODULE(h2x);
 
 #define H2X_APACHE_READ_SIZE   65536
 #define H2X_APACHE_SEGS        64
+#define H2X_APACHE_TLS_WRITE   (64 * 1024)
 
 
 /* Connections of this child, for child_stopping. */
@@ -514,6 +516,32 @@ h2x_apache_on_goaway(h2x_session_t *s, uint32_t last_stream_id,
 }
 
 
+/*
+ * Response bytes left the stream's budget (written, or dropped): the
+ * worker waiting for room is woken once half of the budget is free, not
+ * for every chunk.  No lock unless the worker waits (see out_wait).
+ */
+static void
+h2x_apache_out_release(h2x_apache_stream_t *hs, apr_size_t cap, int wake)
+{
+    apr_uint32_t  left;
+
+    left = apr_atomic_add32(&hs->out_mem, 0U - (apr_uint32_t) cap)
+           - (apr_uint32_t) cap;
+
+    /* the first release past the mark wakes it, the next ones need not */
+    if ((wake || left <= hs->max_mem / 2)
+        && apr_atomic_cas32(&hs->out_waiting, 0, 1) == 1)
+    {
+        apr_thread_mutex_lock(hs->conn->mutex);
+        if (hs->waiting) {
+            apr_thread_cond_signal(hs->cond);
+        }
+        apr_thread_mutex_unlock(hs->conn->mutex);
+    }
+}
+
+
 static void
 h2x_apache_on_chunk_release(h2x_session_t *s, h2x_stream_t *st, void *ref,
                             void *user)
@@ -532,12 +560,7 @@ h2x_apache_on_chunk_release(h2x_session_t *s, h2x_stream_t *st, void *ref,
     hs = ch->stream;
     h2x_apache_engine_unlink(hc, ch);
 
-    apr_thread_mutex_lock(hc->mutex);
-    hs->out_mem -= ch->cap;
-    if (hs->waiting) {
-        apr_thread_cond_signal(hs->cond);
-    }
-    apr_thread_mutex_unlock(hc->mutex);
+    h2x_apache_out_release(hs, ch->cap, 0);
 
     free(ch);
 
@@ -566,12 +589,7 @@ h2x_apache_on_log(h2x_session_t *s, uint32_t stream_id, uint32_t code,
 static void
 h2x_apache_drop_chunk(h2x_apache_stream_t *hs, h2x_apache_chunk_t *ch)
 {
-    apr_thread_mutex_lock(hs->conn->mutex);
-    hs->out_mem -= ch->cap;
-    if (hs->waiting) {
-        apr_thread_cond_signal(hs->cond);
-    }
-    apr_thread_mutex_unlock(hs->conn->mutex);
+    h2x_apache_out_release(hs, ch->cap, 1);
 
     free(ch);
 }
@@ -993,6 +1011,43 @@ h2x_apache_c1_read(h2x_apache_conn_t *hc)
 }
 
 
+/*
+ * TLS: mod_ssl makes at least one record of every bucket it is given
+ * (its coalescing covers a leading run of small ones only), so a frame
+ * header and its payload in two buckets would cost two records, the
+ * first of 9 bytes.  Gathering the output into one buffer lets SSL_write
+ * cut full 16 KiB records; the copy costs less than the records saved.
+ * Cleartext goes out as it is, by writev() from the engine's segments.
+ */
+static apr_size_t
+h2x_apache_c1_gather(h2x_apache_conn_t *hc, h2x_segment_t *segs, size_t n)
+{
+    apr_size_t  total = 0, len;
+    size_t      i;
+
+    if (hc->wbuf == NULL) {
+        hc->wbuf = malloc(H2X_APACHE_TLS_WRITE);
+        if (hc->wbuf == NULL) {
+            return 0;
+        }
+    }
+
+    for (i = 0; i < n && total < H2X_APACHE_TLS_WRITE; i++) {
+        len = segs[i].len;
+        if (len > H2X_APACHE_TLS_WRITE - total) {
+            len = H2X_APACHE_TLS_WRITE - total;
+        }
+        memcpy(hc->wbuf + total, segs[i].data, len);
+        total += len;
+    }
+
+    APR_BRIGADE_INSERT_TAIL(hc->bb_out,
+        apr_bucket_transient_create(hc->wbuf, total, hc->c->bucket_alloc));
+
+    return total;
+}
+
+
 static int
 h2x_apache_c1_write(h2x_apache_conn_t *hc)
 {
@@ -1008,19 +1063,32 @@ h2x_apache_c1_write(h2x_apache_conn_t *hc)
             return 0;
         }
 
-        total = 0;
         for (i = 0; i < n; i++) {
-            if (segs[i].len == 0) {
-                continue;
-            }
-            if (segs[i].data == NULL) {
+            if (segs[i].data == NULL && segs[i].len > 0) {
                 /* we never queue file chunks */
                 return -1;
             }
-            APR_BRIGADE_INSERT_TAIL(hc->bb_out,
-                apr_bucket_transient_create((const char *) segs[i].data,
-                                            segs[i].len, c->bucket_alloc));
-            total += segs[i].len;
+        }
+
+        total = 0;
+
+        if (hc->tls) {
+            total = h2x_apache_c1_gather(hc, segs, n);
+            if (total == 0) {
+                return -1;
+            }
+
+        } else {
+            for (i = 0; i < n; i++) {
+                if (segs[i].len == 0) {
+                    continue;
+                }
+                APR_BRIGADE_INSERT_TAIL(hc->bb_out,
+                    apr_bucket_transient_create((const char *) segs[i].data,
+                                                segs[i].len,
+                                                c->bucket_alloc));
+                total += segs[i].len;
+            }
         }
 
         APR_BRIGADE_INSERT_TAIL(hc->bb_out,
@@ -1132,6 +1200,7 @@ h2x_apache_c1_setup(h2x_apache_conn_t *hc)
     }
 
     hc->socket = ap_get_conn_socket(c);
+    hc->tls = ap_ssl_conn_is_ssl(c);
 
     hc->session = h2x_session_new(&cfg, &cb, hc, h2x_allocator_default());
     if (hc->session == NULL) {
@@ -1264,6 +1333,9 @@ h2x_apache_c1_teardown(h2x_apache_conn_t *hc)
     while (hc->streams) {
         (void) h2x_apache_stream_free(hc, hc->streams, 1);
     }
+
+    free(hc->wbuf);
+    hc->wbuf = NULL;
 
     hc->finished = 1;
     hc->parked = 0;
@@ -1492,6 +1564,8 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
          */
         h2x_apache_live_remove(hc);
         h2x_apache_c1_poll_close(hc);
+        free(hc->wbuf);
+        hc->wbuf = NULL;
 
         hc->parked = 1;
         c->keepalive = AP_CONN_KEEPALIVE;
