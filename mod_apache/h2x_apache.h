@@ -126,6 +126,8 @@ struct h2x_apache_chunk_s {
     apr_size_t                 len;
     apr_size_t                 cap;
     apr_size_t                 pos;       /* request side: bytes taken */
+    int                        fd;        /* >= 0: a file range, no data */
+    apr_off_t                  foff;
     uint8_t                    data[1];
 };
 
@@ -185,6 +187,7 @@ struct h2x_apache_stream_s {
     h2x_apache_stream_t       *all_next;
     h2x_apache_stream_t       *all_prev;
     apr_size_t                 engine_chunks;  /* chunks in the engine */
+    apr_time_t                 progress;       /* output last moved */
     unsigned                   final_sent:1;
     unsigned                   end_sent:1;
     unsigned                   complete:1;     /* END_STREAM queued */
@@ -241,7 +244,9 @@ struct h2x_apache_conn_s {
     int                        stopping;     /* set by child_stopping */
     int                        goaway_sent;
     int                        sweep;        /* streams may be freed */
+    int                        release;      /* sent streams to release */
     apr_time_t                 idle_since;
+    apr_time_t                 stall_check;  /* next look for stalls */
     int                        parked;       /* idle, back in the MPM */
     int                        drained;      /* last read saw EAGAIN */
     int                        finished;     /* session torn down */
@@ -252,6 +257,7 @@ struct h2x_apache_conn_s {
 
 /* h2x_apache_session.c */
 int h2x_apache_session_run(h2x_apache_conn_t *hc);
+void h2x_apache_chunk_free(h2x_apache_chunk_t *ch);
 void h2x_apache_session_pre_close(h2x_apache_conn_t *hc);
 void h2x_apache_session_child_stopping(int graceful);
 void h2x_apache_session_child_init(apr_pool_t *pchild);

@@ -40,6 +40,8 @@ APLOG_USE_MODULE(h2x);
 
 #define H2X_APACHE_CHUNK_MAX   (64 * 1024)
 #define H2X_APACHE_H1_MAX      (16 * 1024)
+#define H2X_APACHE_FILE_MIN    (16 * 1024)   /* smaller ranges: copied */
+#define H2X_APACHE_FILE_COST   4096
 
 
 static ap_filter_rec_t  *h2x_apache_net_in_handle;
@@ -471,6 +473,7 @@ h2x_apache_out_room(h2x_apache_stream_t *hs, apr_size_t want)
     ch->len = 0;
     ch->cap = cap;
     ch->pos = 0;
+    ch->fd = -1;
 
     apr_atomic_add32(&hs->out_mem, (apr_uint32_t) cap);
 
@@ -508,6 +511,64 @@ h2x_apache_out_write(h2x_apache_stream_t *hs, const char *data,
 }
 
 
+/*
+ * A file range goes to the c1 thread as a reference: a dup() of the
+ * descriptor, read there when the engine sends it (into the TLS buffer,
+ * or the cleartext one).  The worker neither copies nor waits for the
+ * client; a file chunk costs H2X_APACHE_FILE_COST of the stream's
+ * budget, which bounds the descriptors one stream holds.
+ */
+static apr_status_t
+h2x_apache_out_file_ref(h2x_apache_stream_t *hs, int fd, apr_off_t off,
+                        apr_size_t len)
+{
+    h2x_apache_conn_t   *hc = hs->conn;
+    h2x_apache_chunk_t  *ch;
+    apr_size_t           room;
+    apr_status_t         rv;
+
+    h2x_apache_out_push(hs, 0);
+
+    rv = h2x_apache_out_wait(hs, &room);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+
+    ch = malloc(sizeof(*ch));
+    if (ch == NULL) {
+        return APR_ENOMEM;
+    }
+
+    ch->fd = dup(fd);
+    if (ch->fd < 0) {
+        rv = errno;
+        free(ch);
+        return rv;
+    }
+
+    ch->next = NULL;
+    ch->stream = hs;
+    ch->len = len;
+    ch->cap = H2X_APACHE_FILE_COST;
+    ch->pos = 0;
+    ch->foff = off;
+
+    apr_atomic_add32(&hs->out_mem, (apr_uint32_t) ch->cap);
+
+    apr_thread_mutex_lock(hc->mutex);
+    if (hs->out_tail) {
+        hs->out_tail->next = ch;
+    } else {
+        hs->out_head = ch;
+    }
+    hs->out_tail = ch;
+    h2x_apache_stream_mark(hs);
+    apr_thread_mutex_unlock(hc->mutex);
+
+    return APR_SUCCESS;
+}
+
+
 /* A file range, read from the file straight into the output queue. */
 static apr_status_t
 h2x_apache_out_file(h2x_apache_stream_t *hs, apr_bucket *e)
@@ -522,6 +583,10 @@ h2x_apache_out_file(h2x_apache_stream_t *hs, apr_bucket *e)
     rv = apr_os_file_get(&fd, fb->fd);
     if (rv != APR_SUCCESS) {
         return rv;
+    }
+
+    if (left >= H2X_APACHE_FILE_MIN) {
+        return h2x_apache_out_file_ref(hs, fd, off, left);
     }
 
     while (left > 0) {

@@ -16,6 +16,9 @@
  * to it.
  */
 
+#include <errno.h>
+#include <unistd.h>
+
 #include "apr_strings.h"
 #include "apr_thread_proc.h"
 
@@ -172,6 +175,18 @@ h2x_apache_engine_unlink(h2x_apache_conn_t *hc, h2x_apache_chunk_t *ch)
     if (ch->enext) {
         ch->enext->eprev = ch->eprev;
     }
+}
+
+
+/* Response chunks that are file ranges own a dup()ed descriptor. */
+void
+h2x_apache_chunk_free(h2x_apache_chunk_t *ch)
+{
+    if (ch->fd >= 0) {
+        close(ch->fd);
+    }
+
+    free(ch);
 }
 
 
@@ -362,6 +377,7 @@ h2x_apache_on_data(h2x_session_t *s, h2x_stream_t *st, const uint8_t *data,
         ch->len = len;
         ch->cap = len;
         ch->pos = 0;
+        ch->fd = -1;
         memcpy(ch->data, data, len);
     }
 
@@ -560,12 +576,20 @@ h2x_apache_on_chunk_release(h2x_session_t *s, h2x_stream_t *st, void *ref,
     hs = ch->stream;
     h2x_apache_engine_unlink(hc, ch);
 
+    if (ch->len > 0) {
+        hs->progress = apr_time_now();
+    }
+
     h2x_apache_out_release(hs, ch->cap, 0);
 
-    free(ch);
+    h2x_apache_chunk_free(ch);
 
-    if (--hs->engine_chunks == 0 && hs->st == NULL) {
-        hc->sweep = 1;
+    if (--hs->engine_chunks == 0) {
+        if (hs->st == NULL) {
+            hc->sweep = 1;
+        } else if (hs->complete) {
+            hc->release = 1;
+        }
     }
 }
 
@@ -591,7 +615,7 @@ h2x_apache_drop_chunk(h2x_apache_stream_t *hs, h2x_apache_chunk_t *ch)
 {
     h2x_apache_out_release(hs, ch->cap, 1);
 
-    free(ch);
+    h2x_apache_chunk_free(ch);
 }
 
 
@@ -613,6 +637,35 @@ h2x_apache_stream_fail(h2x_apache_stream_t *hs)
     }
 
     hs->end_sent = 1;
+}
+
+
+static void
+h2x_apache_stream_release(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs,
+                          int done)
+{
+    /*
+     * Release the engine stream as soon as the whole response is sent:
+     * the engine counts unreleased streams against
+     * SETTINGS_MAX_CONCURRENT_STREAMS, and the client opens the next one
+     * when it sees END_STREAM, maybe before the worker has finished
+     * logging.  Streams that end otherwise (reset by the client or by us)
+     * keep their slot until the worker is done.
+     */
+    h2x_stream_set_data(hs->st, NULL);
+    h2x_stream_release(hc->session, hs->st);
+    hs->st = NULL;
+    hc->sweep = 1;
+
+    if (!done) {
+        /* the handler may still read: no more body will come */
+        apr_thread_mutex_lock(hc->mutex);
+        hs->in_eos = 1;
+        if (hs->waiting) {
+            apr_thread_cond_signal(hs->cond);
+        }
+        apr_thread_mutex_unlock(hc->mutex);
+    }
 }
 
 
@@ -712,12 +765,15 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
         end = (out == NULL && eos && trailers == NULL);
 
         chunk.ref = ch;
-        chunk.data = ch->data;
-        chunk.offset = 0;
+        chunk.data = ch->fd >= 0 ? NULL : ch->data;
+        chunk.offset = ch->fd >= 0 ? (uint64_t) ch->foff : 0;
         chunk.len = ch->len;
 
         rc = h2x_stream_write(hc->session, hs->st, &chunk, end);
         if (rc == H2X_OK) {
+            if (hs->engine_chunks == 0) {
+                hs->progress = apr_time_now();
+            }
             h2x_apache_engine_link(hc, ch);
             if (end) {
                 hs->end_sent = 1;
@@ -756,6 +812,7 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
             ch->len = 0;
             ch->cap = 0;
             ch->pos = 0;
+            ch->fd = -1;
             chunk.ref = ch;
             chunk.data = ch->data;
             chunk.offset = 0;
@@ -793,29 +850,37 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
         hs->end_sent = 1;
     }
 
-    if (done || hs->complete) {
-        /*
-         * Release the engine stream as soon as the whole response is
-         * queued: the engine counts unreleased streams against
-         * SETTINGS_MAX_CONCURRENT_STREAMS, and the client opens the next
-         * one when it sees END_STREAM, maybe before the worker has
-         * finished logging.  Streams that end otherwise (reset by the
-         * client or by us) keep their slot until the worker is done.
-         */
-        h2x_stream_set_data(hs->st, NULL);
-        h2x_stream_release(hc->session, hs->st);
-        hs->st = NULL;
-        hc->sweep = 1;
+    if ((done || hs->complete)
+        && (!hs->complete || hs->closed || hs->engine_chunks == 0))
+    {
+        h2x_apache_stream_release(hc, hs, done);
+    }
+}
 
-        if (!done) {
-            /* the handler may still read: no more body will come */
-            apr_thread_mutex_lock(hc->mutex);
-            hs->in_eos = 1;
-            if (hs->waiting) {
-                apr_thread_cond_signal(hs->cond);
-            }
-            apr_thread_mutex_unlock(hc->mutex);
+
+/*
+ * Streams whose whole response is queued are released when the engine
+ * has handed back its last chunk (the END_STREAM went out): until then
+ * they can still be reset if the client stops reading.
+ */
+static void
+h2x_apache_release_sent(h2x_apache_conn_t *hc)
+{
+    h2x_apache_stream_t  *hs, *next;
+    int                   done;
+
+    for (hs = hc->streams; hs; hs = next) {
+        next = hs->all_next;
+
+        if (hs->st == NULL || !hs->complete || hs->engine_chunks > 0) {
+            continue;
         }
+
+        apr_thread_mutex_lock(hc->mutex);
+        done = hs->worker_done;
+        apr_thread_mutex_unlock(hc->mutex);
+
+        h2x_apache_stream_release(hc, hs, done);
     }
 }
 
@@ -853,7 +918,7 @@ h2x_apache_stream_free(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs,
     while (hs->out_head) {
         ch = hs->out_head;
         hs->out_head = ch->next;
-        free(ch);
+        h2x_apache_chunk_free(ch);
     }
 
     while (hs->hdr_head) {
@@ -877,6 +942,44 @@ h2x_apache_stream_free(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs,
     apr_pool_destroy(hs->pool);
 
     return 1;
+}
+
+
+/*
+ * A client that stops reading (window closed) while a stream's response
+ * sits in the engine: the worker may be long done (file ranges), so the
+ * connection resets the stream after H2XStreamTimeout without progress.
+ */
+static void
+h2x_apache_check_stalls(h2x_apache_conn_t *hc, apr_time_t now)
+{
+    h2x_apache_stream_t  *hs;
+    apr_interval_time_t   timeout;
+
+    if (now < hc->stall_check) {
+        return;
+    }
+
+    hc->stall_check = now + apr_time_from_msec(250);
+    timeout = h2x_apache_stream_timeout(hc->s);
+
+    for (hs = hc->streams; hs; hs = hs->all_next) {
+        if (hs->st && !hs->closed && hs->engine_chunks > 0
+            && now - hs->progress > timeout)
+        {
+            ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, hc->c, APLOGNO(10743)
+                          "h2x: stream %u: client took no response data "
+                          "for %" APR_TIME_T_FMT " s, reset", hs->id,
+                          apr_time_sec(timeout));
+            h2x_apache_stream_fail(hs);
+            if (hs->st && hs->complete) {
+                /* its END_STREAM is queued, not sent: reset it anyway */
+                hs->complete = 0;
+                (void) h2x_stream_reset(hc->session, hs->st,
+                                        H2X_INTERNAL_ERROR);
+            }
+        }
+    }
 }
 
 
@@ -1022,8 +1125,10 @@ h2x_apache_c1_read(h2x_apache_conn_t *hc)
 static apr_size_t
 h2x_apache_c1_gather(h2x_apache_conn_t *hc, h2x_segment_t *segs, size_t n)
 {
-    apr_size_t  total = 0, len;
-    size_t      i;
+    h2x_apache_chunk_t  *ch;
+    apr_size_t           total = 0, len, got;
+    ssize_t              rd;
+    size_t               i;
 
     if (hc->wbuf == NULL) {
         hc->wbuf = malloc(H2X_APACHE_TLS_WRITE);
@@ -1037,7 +1142,30 @@ h2x_apache_c1_gather(h2x_apache_conn_t *hc, h2x_segment_t *segs, size_t n)
         if (len > H2X_APACHE_TLS_WRITE - total) {
             len = H2X_APACHE_TLS_WRITE - total;
         }
-        memcpy(hc->wbuf + total, segs[i].data, len);
+
+        if (segs[i].data) {
+            memcpy(hc->wbuf + total, segs[i].data, len);
+            total += len;
+            continue;
+        }
+
+        /* a file range: read here, on the connection's thread */
+        ch = segs[i].ref;
+        for (got = 0; got < len; got += (apr_size_t) rd) {
+            rd = pread(ch->fd, hc->wbuf + total + got, len - got,
+                       (off_t) (segs[i].offset + got));
+            if (rd < 0 && errno == EINTR) {
+                rd = 0;
+                continue;
+            }
+            if (rd <= 0) {
+                /* the file shrank under the framed DATA: give up */
+                ap_log_cerror(APLOG_MARK, APLOG_ERR, rd < 0 ? errno : 0,
+                              hc->c, APLOGNO(10742)
+                              "h2x: reading a response file");
+                return 0;
+            }
+        }
         total += len;
     }
 
@@ -1056,6 +1184,7 @@ h2x_apache_c1_write(h2x_apache_conn_t *hc)
     apr_status_t   rv;
     apr_size_t     total;
     size_t         n, i;
+    int            files;
 
     for ( ;; ) {
         n = h2x_session_pending(hc->session, segs, H2X_APACHE_SEGS);
@@ -1063,16 +1192,16 @@ h2x_apache_c1_write(h2x_apache_conn_t *hc)
             return 0;
         }
 
+        files = 0;
         for (i = 0; i < n; i++) {
             if (segs[i].data == NULL && segs[i].len > 0) {
-                /* we never queue file chunks */
-                return -1;
+                files = 1;
             }
         }
 
         total = 0;
 
-        if (hc->tls) {
+        if (hc->tls || files) {
             total = h2x_apache_c1_gather(hc, segs, n);
             if (total == 0) {
                 return -1;
@@ -1327,7 +1456,7 @@ h2x_apache_c1_teardown(h2x_apache_conn_t *hc)
     while (hc->engine_list) {
         ch = hc->engine_list;
         hc->engine_list = ch->enext;
-        free(ch);
+        h2x_apache_chunk_free(ch);
     }
 
     while (hc->streams) {
@@ -1477,6 +1606,11 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
             break;
         }
 
+        if (hc->release) {
+            hc->release = 0;
+            h2x_apache_release_sent(hc);
+        }
+
         if (hc->sweep) {
             hc->sweep = 0;
             h2x_apache_sweep(hc);
@@ -1495,6 +1629,7 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
 
         if (h2x_session_streams(hc->session) > 0 || hc->streams) {
             hc->idle_since = 0;
+            h2x_apache_check_stalls(hc, now);
 
         } else if (hc->idle_since == 0) {
             hc->idle_since = now;
