@@ -218,3 +218,54 @@ def test_slow_connection_leaves_workers_to_others(server_factory, h2x_site,
         hog.close()
         if other:
             other.close()
+
+
+# --- static files by reference ---------------------------------------------
+
+def _fds(t):
+    n = 0
+    for pid in t.server.pids()[1:]:
+        try:
+            n += len(os.listdir("/proc/%d/fd" % pid))
+        except OSError:
+            pass
+    return n
+
+
+def test_file_ranges_keep_no_descriptors(server_factory):
+    """Files go from worker to connection as dup()ed descriptors: after
+    whole responses, reset ones and a closed connection, none is left."""
+    t = server_factory.target("apache-h2x", global_extra=ASYNC)
+    warm = RawH2(t.h2c_port, tls=False, timeout=10)
+    warm.get(1, "/1m.bin", scheme="http")
+    assert warm.response(1)[2] == doc("1m.bin")
+    warm.close()
+    time.sleep(0.5)
+    before = _fds(t)
+
+    for tls in (True, False):
+        scheme = "https" if tls else "http"
+        c = RawH2(t.tls_port if tls else t.h2c_port, tls=tls, timeout=10)
+        sids = list(range(1, 17, 2))
+        for sid in sids:
+            c.get(sid, "/1m.bin", scheme=scheme)
+        for sid in sids:
+            status, _, body, rst, _ = c.response(sid, timeout=30)
+            assert (status, rst, body) == (200, None, doc("1m.bin"))
+        c.close()
+
+    # reset mid-way, and a connection dropped with data queued
+    from hyperframe.frame import RstStreamFrame
+    c = RawH2(t.h2c_port, tls=False, timeout=10, window=1000)
+    for sid in (1, 3, 5):
+        c.get(sid, "/1m.bin", scheme="http")
+    time.sleep(0.5)
+    c.send(RstStreamFrame(1, error_code=8))
+    c.get(7, "/index.html", scheme="http")
+    assert c.response(7)[2] == doc("index.html")
+    c.close()
+
+    deadline = time.monotonic() + 10
+    while _fds(t) > before + 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _fds(t) <= before + 2, (before, _fds(t))
