@@ -350,7 +350,6 @@ h2x_apache_out_wait(h2x_apache_stream_t *hs, apr_size_t *room)
 {
     h2x_apache_conn_t  *hc = hs->conn;
     apr_status_t        rv = APR_SUCCESS;
-
     apr_uint32_t        used;
 
     apr_thread_mutex_lock(hc->mutex);

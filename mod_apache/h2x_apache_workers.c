@@ -5,10 +5,11 @@
  * up to H2XMaxWorkers and end again after H2XMaxWorkerIdleSeconds idle.
  * Streams wait in one FIFO; each connection puts at most its share of
  * the pool there (h2x_apache_workers_share), so that one client with
- * many slow streams cannot make every other wait.  The threads are joined from a pre-cleanup
- * of the child pool, so a graceful restart or stop waits for them (each
- * stream's waits are bounded by its timeout, and its connection aborts
- * it first).  They are not counted by MaxRequestWorkers.
+ * many slow streams cannot make every other wait.  The threads are
+ * joined from a pre-cleanup of the child pool, so a graceful restart or
+ * stop waits for them (each stream's waits are bounded by its timeout,
+ * and its connection aborts it first).  They are not counted by
+ * MaxRequestWorkers.
  */
 
 #include "apr_thread_proc.h"
