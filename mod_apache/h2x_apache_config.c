@@ -341,7 +341,7 @@ h2x_apache_stream_mem(server_rec *s)
     h2x_apache_srv_conf_t  *conf = h2x_apache_srv_conf(s);
 
     return conf->stream_max_mem_size > 0
-           ? (apr_size_t) conf->stream_max_mem_size : 65536;
+           ? (apr_size_t) conf->stream_max_mem_size : 131072;
 }
 
 
