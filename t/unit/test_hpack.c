@@ -14,28 +14,13 @@
 #include <cmocka.h>
 
 #include "h2x_hpack.h"
+#include "unit_util.h"
 
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static size_t
-hex(uint8_t *dst, const char *s)
-{
-    size_t    n;
-    unsigned  v;
-
-    n = 0;
-    while (*s) {
-        if (*s == ' ' || *s == '\n') {
-            s++;
-            continue;
-        }
-        assert_int_equal(sscanf(s, "%2x", &v), 1);
-        dst[n++] = (uint8_t) v;
-        s += 2;
-    }
-    return n;
-}
+/* dst is an array: its size bounds the bytes */
+#define hex(dst, s)  tu_hex(dst, sizeof(dst), s)
 
 
 static void
