@@ -56,8 +56,10 @@ h_block(void *data, const h2x_frame_header_t *fh, const uint8_t *p,
 }
 
 
+/* DATA, PRIORITY_UPDATE field values and GOAWAY debug data */
+
 static int
-h_data(void *data, const h2x_frame_header_t *fh, const uint8_t *p,
+h_slice(void *data, const h2x_frame_header_t *fh, const uint8_t *p,
     size_t len)
 {
     h2x_rec_t  *r = data;
@@ -66,8 +68,18 @@ h_data(void *data, const h2x_frame_header_t *fh, const uint8_t *p,
     tu_textf(&r->out, "%s%.*s", r->first ? " " : "", (int) len,
              (const char *) p);
     r->first = 0;
-    r->data_bytes += len;
     return 0;
+}
+
+
+static int
+h_data(void *data, const h2x_frame_header_t *fh, const uint8_t *p,
+    size_t len)
+{
+    h2x_rec_t  *r = data;
+
+    r->data_bytes += len;
+    return h_slice(data, fh, p, len);
 }
 
 
@@ -118,22 +130,6 @@ h_priority_update(void *data, const h2x_frame_header_t *fh, uint32_t id)
 }
 
 
-/* PRIORITY_UPDATE field values and GOAWAY debug data */
-
-static int
-h_priority_field(void *data, const h2x_frame_header_t *fh, const uint8_t *p,
-    size_t len)
-{
-    h2x_rec_t  *r = data;
-
-    (void) fh;
-    tu_textf(&r->out, "%s%.*s", r->first ? " " : "", (int) len,
-             (const char *) p);
-    r->first = 0;
-    return 0;
-}
-
-
 static int
 h_rst_stream(void *data, const h2x_frame_header_t *fh, uint32_t code)
 {
@@ -163,8 +159,8 @@ h_stream_error(void *data, const h2x_frame_error_t *err)
 
 static const h2x_frame_callbacks_t  h2x_cb = {
     h_header, h_data, h_block, NULL, NULL, h_rst_stream, h_setting, h_ping,
-    h_goaway, h_priority_field, h_window_update, h_priority_update,
-    h_priority_field, h_end, h_stream_error
+    h_goaway, h_slice, h_window_update, h_priority_update,
+    h_slice, h_end, h_stream_error
 };
 
 
