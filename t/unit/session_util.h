@@ -984,6 +984,23 @@ tc_handshake(tc_t *tc)
 }
 
 
+/*
+ * The client's half of a handshake that opens the windows wide: the
+ * streams' initial window and the connection's grow to win.  Not fed.
+ */
+static inline void
+tc_preface_wide(tc_t *tc, uint32_t win)
+{
+    h2x_setting_t  set;
+
+    set.id = H2X_SETTINGS_INITIAL_WINDOW_SIZE;
+    set.value = win;
+    tc_preface(tc, &set, 1);
+    tc_settings_ack(tc);
+    tc_wu(tc, 0, win);
+}
+
+
 /* A session past the handshake, no frames recorded yet. */
 static inline void
 tc_start(tc_t *tc, const h2x_config_t *cfg)

@@ -418,8 +418,13 @@ static void
 test_response_header_checks(void **state)
 {
     tc_t          tc;
+    size_t        i;
     treq_t       *r;
     h2x_header_t  h;
+
+    static const char  *bad[] = {
+        ":status", "Content-Type", "connection", "transfer-encoding"
+    };
 
     (void) state;
 
@@ -430,22 +435,12 @@ test_response_header_checks(void **state)
     h.value = (const uint8_t *) "x";
     h.value_len = 1;
 
-    h.name = (const uint8_t *) ":status";
-    h.name_len = 7;
-    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, &h, 1, 1),
-                     H2X_ERROR);
-    h.name = (const uint8_t *) "Content-Type";
-    h.name_len = 12;
-    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, &h, 1, 1),
-                     H2X_ERROR);
-    h.name = (const uint8_t *) "connection";
-    h.name_len = 10;
-    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, &h, 1, 1),
-                     H2X_ERROR);
-    h.name = (const uint8_t *) "transfer-encoding";
-    h.name_len = 17;
-    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, &h, 1, 1),
-                     H2X_ERROR);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        h.name = (const uint8_t *) bad[i];
+        h.name_len = strlen(bad[i]);
+        assert_int_equal(
+            h2x_stream_submit_response(tc.s, r->st, 200, &h, 1, 1), H2X_ERROR);
+    }
     assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 99, NULL, 0, 1),
                      H2X_ERROR);
     assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 600, NULL, 0, 1),
@@ -1383,21 +1378,15 @@ data_order(tc_t *tc)
 static void
 test_scheduler(void **state)
 {
-    tc_t           tc;
-    h2x_setting_t  set;
-    int            i;
+    tc_t  tc;
+    int   i;
 
     (void) state;
-
-    set.id = H2X_SETTINGS_INITIAL_WINDOW_SIZE;
-    set.value = 1 << 20;
 
     /* no priority signal: round robin, frame by frame */
     tc_init(&tc, NULL);
     tc.on_request_hook = respond_big;
-    tc_preface(&tc, &set, 1);
-    tc_settings_ack(&tc);
-    tc_wu(&tc, 0, 1 << 20);
+    tc_preface_wide(&tc, 1 << 20);
     tc_get(&tc, 1, 1, "/a");
     tc_get(&tc, 3, 1, "/b");
     tc_run(&tc);
@@ -1411,9 +1400,7 @@ test_scheduler(void **state)
     /* urgency first; non-incremental one at a time (RFC 9218) */
     tc_init(&tc, NULL);
     tc.on_request_hook = respond_big;
-    tc_preface(&tc, &set, 1);
-    tc_settings_ack(&tc);
-    tc_wu(&tc, 0, 1 << 20);
+    tc_preface_wide(&tc, 1 << 20);
     tc_headers(&tc, 1, 1, ":method", "GET", ":scheme", "https",
                ":path", "/low", "priority", "u=5");
     tc_headers(&tc, 3, 1, ":method", "GET", ":scheme", "https",
@@ -1445,9 +1432,7 @@ test_scheduler(void **state)
     /* PRIORITY_UPDATE, also before the stream opens */
     tc_init(&tc, NULL);
     tc.on_request_hook = respond_big;
-    tc_preface(&tc, &set, 1);
-    tc_settings_ack(&tc);
-    tc_wu(&tc, 0, 1 << 20);
+    tc_preface_wide(&tc, 1 << 20);
     tc_prio_update(&tc, 3, "u=0");
     tc_get(&tc, 1, 1, "/a");
     tc_get(&tc, 3, 1, "/b");
@@ -1467,11 +1452,10 @@ test_scheduler(void **state)
 static void
 test_backpressure(void **state)
 {
-    tc_t           tc;
-    h2x_config_t   cfg;
-    treq_t        *r;
-    h2x_chunk_t    c;
-    h2x_setting_t  set;
+    tc_t          tc;
+    h2x_config_t  cfg;
+    treq_t       *r;
+    h2x_chunk_t   c;
 
     (void) state;
 
@@ -1480,11 +1464,7 @@ test_backpressure(void **state)
     cfg.max_control_queue = 100000;
     cfg.glitch_burst = 100000;
     tc_init(&tc, &cfg);
-    set.id = H2X_SETTINGS_INITIAL_WINDOW_SIZE;
-    set.value = 1 << 24;
-    tc_preface(&tc, &set, 1);
-    tc_settings_ack(&tc);
-    tc_wu(&tc, 0, 1 << 24);
+    tc_preface_wide(&tc, 1 << 24);
     r = tc_open(&tc, 1, "/");
 
     tc_respond(&tc, r, &c, body, sizeof(body));
