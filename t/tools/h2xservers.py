@@ -100,6 +100,17 @@ def port_open(port, host="127.0.0.1", timeout=0.2):
         return False
 
 
+def wait_for(pred, timeout=5.0, step=0.05):
+    """pred()'s first true value within timeout, else its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
 def tail(path, lines=40, start=0):
     """The last `lines` lines of a file from byte offset `start`."""
     try:
