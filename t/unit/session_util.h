@@ -674,6 +674,16 @@ tc_init(tc_t *tc, const h2x_config_t *cfg)
 }
 
 
+/* The session again, with callbacks other than the recording set. */
+static inline void
+tc_renew(tc_t *tc, const h2x_callbacks_t *cb)
+{
+    h2x_session_free(tc->s);
+    tc->s = h2x_session_new(&tc->cfg, cb, tc, &tc->alloc);
+    assert_non_null(tc->s);
+}
+
+
 static inline void
 tc_done(tc_t *tc)
 {

@@ -1495,28 +1495,37 @@ test_backpressure(void **state)
 }
 
 
+/* A session whose adapter reads bodies with h2x_stream_read(). */
+static h2x_session_t *
+read_session(tc_t *tc)
+{
+    h2x_callbacks_t  cb;
+
+    tc_init(tc, NULL);
+    memset(&cb, 0, sizeof(cb));
+    cb.on_request = tc_on_request;
+    cb.on_stream_close = tc_on_stream_close;
+    tc_renew(tc, &cb);
+    tc->auto_release = 0;
+    tc_handshake(tc);
+
+    return tc->s;
+}
+
+
 static void
 test_read_api(void **state)
 {
-    tc_t              tc;
-    h2x_callbacks_t   cb;
-    h2x_session_t    *s;
-    treq_t           *r;
-    uint8_t           buf[256];
-    long              n;
+    tc_t            tc;
+    h2x_session_t  *s;
+    treq_t         *r;
+    uint8_t         buf[256];
+    long            n;
 
     (void) state;
 
     /* without on_data: h2x_stream_read(), plain and chunked */
-    tc_init(&tc, NULL);
-    memset(&cb, 0, sizeof(cb));
-    cb.on_request = tc_on_request;
-    cb.on_stream_close = tc_on_stream_close;
-    s = h2x_session_new(&tc.cfg, &cb, &tc, &tc.alloc);
-    h2x_session_free(tc.s);
-    tc.s = s;
-    tc.auto_release = 0;
-    tc_handshake(&tc);
+    s = read_session(&tc);
 
     tc_post(&tc, 1, 0, "/");
     tc_post(&tc, 3, 0, "/");
@@ -1577,26 +1586,6 @@ test_read_api(void **state)
     }
 
     tc_done(&tc);
-}
-
-
-/* A session whose adapter reads bodies with h2x_stream_read(). */
-static h2x_session_t *
-read_session(tc_t *tc)
-{
-    h2x_callbacks_t  cb;
-
-    tc_init(tc, NULL);
-    memset(&cb, 0, sizeof(cb));
-    cb.on_request = tc_on_request;
-    cb.on_stream_close = tc_on_stream_close;
-    h2x_session_free(tc->s);
-    tc->s = h2x_session_new(&tc->cfg, &cb, tc, &tc->alloc);
-    assert_non_null(tc->s);
-    tc->auto_release = 0;
-    tc_handshake(tc);
-
-    return tc->s;
 }
 
 
@@ -1880,14 +1869,13 @@ test_writable_and_stats(void **state)
     (void) state;
 
     tc_init(&tc, NULL);
-    h2x_session_free(tc.s);
     memset(&cb, 0, sizeof(cb));
     cb.on_request = tc_on_request;
     cb.on_data = tc_on_data;
     cb.on_stream_close = tc_on_stream_close;
     cb.on_chunk_release = tc_on_chunk_release;
     cb.on_writable = on_writable;
-    tc.s = h2x_session_new(&tc.cfg, &cb, &tc, &tc.alloc);
+    tc_renew(&tc, &cb);
     tc_handshake(&tc);
 
     r = tc_open(&tc, 1, "/");
