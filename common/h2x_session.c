@@ -1543,6 +1543,26 @@ h2x_data_end(h2x_session_t *s, const h2x_frame_header_t *fh)
 }
 
 
+/* The decoder's verdict on a header block: a connection error or not. */
+static int
+h2x_hb_decoded(h2x_session_t *s, int rc)
+{
+    if (rc == H2X_ERROR) {
+        /* RFC 9113 4.3 */
+        return h2x_conn_error(s, H2X_COMPRESSION_ERROR,
+                              "client sent invalid header block");
+    }
+
+    if (rc == H2X_HPACK_CALM) {
+        s->stats.hpack_bomb++;
+        return h2x_conn_error(s, H2X_ENHANCE_YOUR_CALM,
+                              "client sent too large header block");
+    }
+
+    return H2X_OK;
+}
+
+
 static int
 h2x_on_header_block(void *data, const h2x_frame_header_t *fh,
     const uint8_t *p, size_t len)
@@ -1554,16 +1574,8 @@ h2x_on_header_block(void *data, const h2x_frame_header_t *fh,
 
     rc = h2x_hpack_decode(&s->dec, p, len, 0, &s->hb_out);
 
-    if (rc == H2X_ERROR) {
-        /* RFC 9113 4.3 */
-        return h2x_conn_error(s, H2X_COMPRESSION_ERROR,
-                              "client sent invalid header block");
-    }
-
-    if (rc == H2X_HPACK_CALM) {
-        s->stats.hpack_bomb++;
-        return h2x_conn_error(s, H2X_ENHANCE_YOUR_CALM,
-                              "client sent too large header block");
+    if (h2x_hb_decoded(s, rc) != H2X_OK) {
+        return H2X_ERROR;
     }
 
     s->hb_rc = rc;
@@ -1806,16 +1818,8 @@ h2x_block_end(h2x_session_t *s)
     kind = s->hb_kind;
     s->hb_kind = H2X_HB_NONE;
 
-    if (rc == H2X_ERROR) {
-        /* RFC 9113 4.3 */
-        return h2x_conn_error(s, H2X_COMPRESSION_ERROR,
-                              "client sent invalid header block");
-    }
-
-    if (rc == H2X_HPACK_CALM) {
-        s->stats.hpack_bomb++;
-        return h2x_conn_error(s, H2X_ENHANCE_YOUR_CALM,
-                              "client sent too large header block");
+    if (h2x_hb_decoded(s, rc) != H2X_OK) {
+        return H2X_ERROR;
     }
 
     switch (kind) {

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from h2xservers import wait_for
 from h2xtest import doc, free_ports, NGINX_TARGETS
 from h2xtest.clients import curl, h2load, nghttp
 from h2xtest.ngx_backend import Backend, FastCGI, big_bytes
@@ -131,16 +132,6 @@ def raw(t, scheme, **kw):
         assert c.alpn == "h2"
         return c
     return RawH2(t.h2c_port, **kw)
-
-
-def wait_for(pred, timeout=5.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 # --- static files, status codes, phases ---------------------------------

@@ -43,8 +43,7 @@ test_rapid_reset(void **state)
     cfg.rst_rate = 1000;     /* one token per ms */
 
     /* CVE-2023-44487: HEADERS + RST_STREAM, as fast as possible */
-    tc_init(&tc, &cfg);
-    tc_handshake(&tc);
+    tc_start(&tc, &cfg);
     for (i = 0; i < 11; i++) {
         tc_get(&tc, 1 + 2 * i, 1, "/");
         tc_rst(&tc, 1 + 2 * i, H2X_CANCEL);
@@ -59,8 +58,7 @@ test_rapid_reset(void **state)
     tc_done(&tc);
 
     /* the same, slowly: the bucket refills */
-    tc_init(&tc, &cfg);
-    tc_handshake(&tc);
+    tc_start(&tc, &cfg);
     for (i = 0; i < 30; i++) {
         tc_get(&tc, 1 + 2 * i, 1, "/");
         tc_rst(&tc, 1 + 2 * i, H2X_CANCEL);
@@ -173,8 +171,7 @@ test_browser_cancels(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
 
     for (i = 0; i < 1000; i++) {
         sid = 1 + 2 * i;
@@ -222,8 +219,7 @@ test_new_streams_per_feed(void **state)
     h2x_config_init(&cfg);
     cfg.max_new_streams_per_feed = 3;
 
-    tc_init(&tc, &cfg);
-    tc_handshake(&tc);
+    tc_start(&tc, &cfg);
     for (i = 0; i < 4; i++) {
         tc_get(&tc, 1 + 2 * i, 1, "/");
     }
@@ -256,9 +252,8 @@ test_made_you_reset(void **state)
     cfg.max_stream_errors = 3;
     cfg.max_concurrent_streams = 2;
 
-    tc_init(&tc, &cfg);
+    tc_start(&tc, &cfg);
     tc.auto_release = 0;
-    tc_handshake(&tc);
 
     tc_get(&tc, 1, 1, "/");
     tc_get(&tc, 3, 1, "/");
@@ -310,8 +305,7 @@ test_continuation_flood(void **state)
     (void) state;
 
     /* CVE-2024-27316 family: more CONTINUATIONs than allowed */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_headers_v(&tc, 1, 1, 1, kv);     /* 1-byte fragments: 13 frames */
     tc_run(&tc);
     expect_calm(&tc, 0, "client sent too many CONTINUATION frames");
@@ -323,8 +317,7 @@ test_continuation_flood(void **state)
     h2x_config_init(&cfg);
     cfg.max_continuations = 100000;
     cfg.glitch_burst = 50;
-    tc_init(&tc, &cfg);
-    tc_handshake(&tc);
+    tc_start(&tc, &cfg);
     tc_frame(&tc, H2X_FRAME_HEADERS, 0, 1, "\x82", 1);
     for (i = 0; i < 60; i++) {
         tc_frame(&tc, H2X_FRAME_CONTINUATION, 0, 1, NULL, 0);
@@ -349,8 +342,7 @@ test_header_timeout(void **state)
     (void) state;
 
     for (by_feed = 0; by_feed < 2; by_feed++) {
-        tc_init(&tc, NULL);
-        tc_handshake(&tc);
+        tc_start(&tc, NULL);
         tc.logs = 0;
         t0 = tc.now;
 
@@ -400,8 +392,7 @@ test_header_timeout(void **state)
     /* a HEADERS frame whose payload never comes, a shorter deadline */
     h2x_config_init(&cfg);
     cfg.header_timeout = 1000;
-    tc_init(&tc, &cfg);
-    tc_handshake(&tc);
+    tc_start(&tc, &cfg);
     t0 = tc.now;
     h2x_frame_write_header(hdr, 10, H2X_FRAME_HEADERS,
                            H2X_FLAG_END_HEADERS | H2X_FLAG_END_STREAM, 1);
@@ -416,9 +407,8 @@ test_header_timeout(void **state)
     tc_done(&tc);
 
     /* blocks completed in time, one after another: no deadline left */
-    tc_init(&tc, &cfg);
+    tc_start(&tc, &cfg);
     tc.auto_respond = 1;
-    tc_handshake(&tc);
     tc_frame(&tc, H2X_FRAME_HEADERS, H2X_FLAG_END_STREAM, 1,
              "\x82\x87", 2);
     tc_run(&tc);
@@ -442,8 +432,7 @@ test_header_timeout(void **state)
 
     /* 0: no deadline */
     cfg.header_timeout = 0;
-    tc_init(&tc, &cfg);
-    tc_handshake(&tc);
+    tc_start(&tc, &cfg);
     tc_frame(&tc, H2X_FRAME_HEADERS, H2X_FLAG_END_STREAM, 1, "\x82", 1);
     tc_run(&tc);
     assert_int_equal(h2x_session_next_timeout(tc.s), UINT64_MAX);
@@ -470,8 +459,7 @@ test_header_too_large(void **state)
     memset(big, 'x', sizeof(big) - 1);
 
     /* one field over max_field_size: 431, the connection stays */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_headers(&tc, 1, 1, ":method", "GET", ":scheme", "https",
                ":path", "/", "x-big", big);
     tc_headers(&tc, 3, 0, ":method", "POST", ":scheme", "https",
@@ -495,8 +483,7 @@ test_header_too_large(void **state)
     tc_done(&tc);
 
     /* more fields than max_header_fields (cookie crumbs count) */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     kv[0] = ":method"; kv[1] = "GET"; kv[2] = ":scheme"; kv[3] = "https";
     kv[4] = ":path"; kv[5] = "/";
     for (i = 0; i < 100; i++) {
@@ -527,8 +514,7 @@ test_hpack_bomb(void **state)
 
     memset(v, 'q', sizeof(v) - 1);
 
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
 
     /* one 3 KB entry in the table, then referenced by 1-byte indexes */
     h.name = (const uint8_t *) "x-b";
@@ -717,8 +703,7 @@ test_control_queue(void **state)
     /* CVE-2019-9512: PINGs from a peer that does not read */
     h2x_config_init(&cfg);
     cfg.max_control_queue = 10;
-    tc_init(&tc, &cfg);
-    tc_handshake(&tc);
+    tc_start(&tc, &cfg);
     flood(&tc, H2X_FRAME_PING, 10);
     assert_true(tc_flush(&tc) > 0);
     flood(&tc, H2X_FRAME_PING, 1);
@@ -730,8 +715,7 @@ test_control_queue(void **state)
 
     /* CVE-2019-9515: SETTINGS from a peer that does not read the ACKs */
     cfg.glitch_burst = 100;
-    tc_init(&tc, &cfg);
-    tc_handshake(&tc);
+    tc_start(&tc, &cfg);
     flood(&tc, H2X_FRAME_SETTINGS, 10);
     assert_true(tc_flush(&tc) > 0);
     flood(&tc, H2X_FRAME_SETTINGS, 1);
@@ -745,8 +729,7 @@ test_control_queue(void **state)
 
     /* the same with SETTINGS, but read in between: fine */
     cfg.glitch_burst = 100;
-    tc_init(&tc, &cfg);
-    tc_handshake(&tc);
+    tc_start(&tc, &cfg);
     flood(&tc, H2X_FRAME_SETTINGS, 10);
     assert_true(tc_run(&tc) > 0);
     flood(&tc, H2X_FRAME_SETTINGS, 10);
@@ -769,8 +752,7 @@ test_priority_update_idle(void **state)
 
     h2x_config_init(&cfg);
     cfg.max_priority_updates = 3;
-    tc_init(&tc, &cfg);
-    tc_handshake(&tc);
+    tc_start(&tc, &cfg);
     tc_prio_update(&tc, 101, "u=1");
     tc_prio_update(&tc, 103, "u=1");
     tc_prio_update(&tc, 103, "u=2");
@@ -826,9 +808,8 @@ test_max_requests(void **state)
 
     h2x_config_init(&cfg);
     cfg.max_requests = 3;
-    tc_init(&tc, &cfg);
+    tc_start(&tc, &cfg);
     tc.auto_respond = 1;
-    tc_handshake(&tc);
     tc_get(&tc, 1, 1, "/");
     tc_get(&tc, 3, 1, "/");
     tc_run(&tc);
@@ -857,9 +838,8 @@ test_stream_id_exhaustion(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
+    tc_start(&tc, NULL);
     tc.auto_respond = 1;
-    tc_handshake(&tc);
     tc_get(&tc, 0x7fffff01, 1, "/");
     tc_run(&tc);
     assert_int_equal(tc.nreq, 1);
@@ -880,9 +860,8 @@ test_memory(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
+    tc_start(&tc, NULL);
     tc.auto_respond = 1;
-    tc_handshake(&tc);
     idle = h2x_session_memory(tc.s);
     assert_true(idle > sizeof(void *));
     assert_true(idle < 32768);
