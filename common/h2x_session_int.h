@@ -99,7 +99,6 @@ struct h2x_stream_s {
     unsigned                   in_sched:1;
     unsigned                   completed:1;   /* response fully queued */
     unsigned                   eof_read:1;    /* h2x_stream_read EOF */
-    unsigned                   chunked_eof:1;
 
     uint32_t                   close_code;
 
@@ -129,6 +128,8 @@ struct h2x_stream_s {
     size_t                     rbuf_size;
     size_t                     rbuf_start;
     size_t                     rbuf_end;
+    h2x_trailers_t            *rtrailers;     /* request trailers, kept */
+    h2x_chunked_t              rchunk;        /* H2X_READ_CHUNKED state */
 };
 
 
@@ -199,6 +200,7 @@ struct h2x_session_s {
     unsigned                   dec_saved:1;    /* dec_max_size to restore */
     uint32_t                   dec_max_size;
     unsigned                   nomem:1;        /* a control frame lost */
+    unsigned                   refuse_logged:1;
     uint64_t                   trim_deadline;
 
     uint64_t                   settings_deadline;
@@ -257,6 +259,7 @@ struct h2x_session_s {
     uint32_t                   nprio_pending;
 
     /* header block */
+    uint64_t                   hb_deadline;    /* header_timeout */
     uint8_t                    hb_kind;
     uint8_t                    hb_flags;       /* of the HEADERS frame */
     uint32_t                   hb_stream_id;

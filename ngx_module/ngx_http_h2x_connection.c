@@ -228,6 +228,9 @@ ngx_http_h2x_init(ngx_connection_t *c)
         cfg.max_requests = clcf->keepalive_requests;
     }
 
+    /* every request's header block, as the builtin's partial frames */
+    cfg.header_timeout = (uint32_t) cscf->client_header_timeout;
+
     h2c->high_water = cfg.max_unsent_output / 4;
 
     if (h2c->high_water < cfg.chunk_size) {

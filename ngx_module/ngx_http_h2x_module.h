@@ -32,7 +32,6 @@
 #define NGX_HTTP_H2X_BUFFERED      0x08
 
 #define NGX_HTTP_H2X_SEGMENTS      64
-#define NGX_HTTP_H2X_STAGE_SIZE    4096
 #define NGX_HTTP_H2X_POOL_SIZE     4096        /* streams and refs */
 #define NGX_HTTP_H2X_BODY_PREALLOC (80 * 1024) /* a window and a frame */
 #define NGX_HTTP_H2X_SHRINK_STREAMS 16         /* see free_idle() */
@@ -141,10 +140,8 @@ struct ngx_http_h2x_stream_s {
     size_t                         body_pos;
     size_t                         body_last;
 
-    /* chunked framing of the body for nginx's chunked body parser */
-    u_char                        *stage;
-    u_char                        *stage_pos;
-    u_char                        *stage_last;
+    /* the engine's chunked framing, for nginx's chunked body parser */
+    h2x_chunked_t                  chunking;
 
     unsigned                       in_use:1;
     unsigned                       header_sent:1;
@@ -154,7 +151,6 @@ struct ngx_http_h2x_stream_s {
     unsigned                       body_wait:1;    /* recv said AGAIN */
     unsigned                       chunked:1;      /* body read as chunked */
     unsigned                       body_end:1;     /* END_STREAM seen */
-    unsigned                       body_eof:1;     /* "0" chunk given */
     unsigned                       released:1;
 };
 

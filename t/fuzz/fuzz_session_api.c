@@ -16,17 +16,11 @@
 #include "h2x_session.h"
 #include "h2x_frame.h"
 #include "h2x_hpack.h"
+#include "fuzz_util.h"
 
 
 #define MAX_LIVE    32
 #define CBUF_SIZE   (32 * 1024)
-
-static uint8_t  body[70000];
-
-
-typedef struct {
-    const uint8_t    *base;
-} fref_t;
 
 
 typedef struct {
@@ -219,25 +213,11 @@ fa_flush(fa_t *f)
 static void
 fa_drain(fa_t *f, size_t limit)
 {
-    size_t            n, i, total;
-    volatile uint8_t  sink;
-    h2x_segment_t     seg[8];
+    size_t         n;
+    h2x_segment_t  seg[8];
 
     n = h2x_session_pending(f->s, seg, 8);
-    total = 0;
-
-    for (i = 0; i < n && total < limit; i++) {
-        if (seg[i].data) {
-            sink = seg[i].data[seg[i].len - 1];
-        } else {
-            sink = ((fref_t *) seg[i].ref)->base[seg[i].offset
-                                                 + seg[i].len - 1];
-        }
-        (void) sink;
-        total += seg[i].len < limit - total ? seg[i].len : limit - total;
-    }
-
-    h2x_session_sent(f->s, total);
+    h2x_session_sent(f->s, fuzz_write(seg, n, limit));
 }
 
 
