@@ -45,6 +45,9 @@
 
 /* a connection may always have this many streams in the worker pool */
 #define H2X_APACHE_CONN_MIN_WORKERS 4
+/* a parked connection that served at most this many requests gives back the
+ * engine's tables at once; a busier one keeps them for its next burst */
+#define H2X_APACHE_SHRINK_STREAMS   16
 
 
 /* --- configuration (h2x_apache_config.c) ------------------------------ */

@@ -1701,6 +1701,11 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
         h2x_apache_c1_poll_close(hc);
         free(hc->wbuf);
         hc->wbuf = NULL;
+        if (h2x_session_stats(hc->session)->streams
+            <= H2X_APACHE_SHRINK_STREAMS)
+        {
+            h2x_session_shrink(hc->session);
+        }
 
         hc->parked = 1;
         c->keepalive = AP_CONN_KEEPALIVE;
