@@ -510,20 +510,20 @@ def test_data_beyond_stream_window(each):
     """DATA past the stream window while the handler has not read:
     FLOW_CONTROL_ERROR (the window is credited on consumption only)."""
     from hyperframe import frame as hf
-    from test_h2_apache_protocol import Wire
-    w = Wire(each, False)
+    from h2xtest.raw import connect
+    w = connect(each, False)
     try:
-        w.send(w.headers_frame(1, "/cgi/slow.cgi?2", "POST",
+        w.send(w.request(1, "/cgi/slow.cgi?2", "POST",
                                end_stream=False))
         try:
             w.send(*[hf.DataFrame(1, b"x" * 16384) for _ in range(6)])
         except OSError:
             pass
-        w.read(lambda fs: w.goaway() is not None
+        w.read(lambda fs: w.last_goaway() is not None
                or w.of(hf.RstStreamFrame, 1))
         errs = [f.error_code for f in w.of(hf.RstStreamFrame, 1)]
-        if w.goaway() is not None:
-            errs.append(w.goaway().error_code)
+        if w.last_goaway() is not None:
+            errs.append(w.last_goaway().error_code)
         assert 0x3 in errs, errs
     finally:
         w.close()

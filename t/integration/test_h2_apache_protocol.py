@@ -5,130 +5,18 @@ the RFC leaves no choice, against the builtin modules as the reference.  Frames 
 written with python3-hyperframe/hpack so that invalid input can be sent.
 """
 
-import socket
-import ssl
-import time
-
 import pytest
 
-import hpack
 from hyperframe import frame as hf
 
-from h2xtest import doc
+from h2xtest import doc, raw
 
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-
-PROTOCOL_ERROR = 0x1
-FLOW_CONTROL_ERROR = 0x3
-ENHANCE_YOUR_CALM = 0xb
+PROTOCOL_ERROR = raw.PROTOCOL_ERROR
+FLOW_CONTROL_ERROR = raw.FLOW_CONTROL_ERROR
+ENHANCE_YOUR_CALM = raw.ENHANCE_YOUR_CALM
 
 
-class Wire:
-    """A raw HTTP/2 client connection: frames out, frames in."""
-
-    def __init__(self, target, tls=True, settings=None, timeout=5):
-        port = target.tls_port if tls else target.h2c_port
-        s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        if tls:
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            ctx.set_alpn_protocols(["h2"])
-            s = ctx.wrap_socket(s, server_hostname="localhost")
-            assert s.selected_alpn_protocol() == "h2"
-        self.sock = s
-        self.scheme = "https" if tls else "http"
-        self.enc = hpack.Encoder()
-        self.dec = hpack.Decoder()
-        self.buf = b""
-        self.frames = []
-        self.eof = False
-        f = hf.SettingsFrame(0, settings=settings or {})
-        self.sock.sendall(PREFACE + f.serialize())
-
-    def send(self, *frames):
-        self.sock.sendall(b"".join(f.serialize() for f in frames))
-
-    def headers_frame(self, sid, path="/index.html", method="GET",
-                      extra=(), end_stream=True, pseudo=None):
-        fields = pseudo if pseudo is not None else [
-            (":method", method), (":scheme", self.scheme),
-            (":authority", "localhost"), (":path", path)]
-        f = hf.HeadersFrame(sid, self.enc.encode(list(fields) +
-                                                 list(extra)))
-        f.flags.add("END_HEADERS")
-        if end_stream:
-            f.flags.add("END_STREAM")
-        return f
-
-    def read(self, until, timeout=5):
-        """Read frames until until(frames) or timeout/EOF; returns it."""
-        end = time.monotonic() + timeout
-        while not until(self.frames) and not self.eof:
-            left = end - time.monotonic()
-            if left <= 0:
-                break
-            self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(65536)
-            except (socket.timeout, TimeoutError):
-                break
-            except (ConnectionResetError, ssl.SSLError, OSError):
-                self.eof = True
-                break
-            if not data:
-                self.eof = True
-                break
-            self.buf += data
-            while len(self.buf) >= 9:
-                f, n = hf.Frame.parse_frame_header(memoryview(self.buf[:9]))
-                if len(self.buf) < 9 + n:
-                    break
-                f.parse_body(memoryview(self.buf[9:9 + n]))
-                self.buf = self.buf[9 + n:]
-                if isinstance(f, hf.SettingsFrame) and \
-                        "ACK" not in f.flags:
-                    self.send(hf.SettingsFrame(0, flags=["ACK"]))
-                if isinstance(f, (hf.HeadersFrame,
-                                  hf.ContinuationFrame)):
-                    f.decoded = self.dec.decode(f.data)
-                self.frames.append(f)
-        return until(self.frames)
-
-    def of(self, kind, sid=None):
-        return [f for f in self.frames if isinstance(f, kind)
-                and (sid is None or f.stream_id == sid)]
-
-    def goaway(self):
-        g = self.of(hf.GoAwayFrame)
-        return g[-1] if g else None
-
-    def status(self, sid):
-        for f in self.of(hf.HeadersFrame, sid):
-            d = dict(f.decoded)
-            if ":status" in d and not d[":status"].startswith("1"):
-                return int(d[":status"])
-        return None
-
-    def ended(self, sid):
-        return lambda frames: any(
-            f.stream_id == sid and ("END_STREAM" in f.flags
-                                    or isinstance(f, hf.RstStreamFrame))
-            for f in frames if isinstance(f, (hf.HeadersFrame, hf.DataFrame,
-                                              hf.RstStreamFrame)))
-
-    def body(self, sid):
-        return b"".join(f.data for f in self.of(hf.DataFrame, sid))
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-
-def goaway_or_eof(frames):
-    return any(isinstance(f, hf.GoAwayFrame) for f in frames)
+goaway_or_eof = raw.RawH2.got_goaway
 
 
 # both h2x adapters serve these now (h2xtest.ADAPTER_PENDING is empty)
@@ -139,7 +27,7 @@ SCHEMES = pytest.mark.parametrize("tls", [True, False], ids=["tls", "h2c"])
 @H2X
 @SCHEMES
 def test_ping_is_acked(h2x_target, tls):
-    w = Wire(h2x_target, tls)
+    w = raw.connect(h2x_target, tls)
     try:
         w.send(hf.PingFrame(0, opaque_data=b"h2xping!"))
         assert w.read(lambda fs: any(isinstance(f, hf.PingFrame)
@@ -153,9 +41,9 @@ def test_ping_is_acked(h2x_target, tls):
 @H2X
 @SCHEMES
 def test_get_over_raw_frames(h2x_target, tls):
-    w = Wire(h2x_target, tls)
+    w = raw.connect(h2x_target, tls)
     try:
-        w.send(w.headers_frame(1, "/10k.bin"))
+        w.send(w.request(1, "/10k.bin"))
         assert w.read(w.ended(1))
         assert w.status(1) == 200
         assert w.body(1) == doc("10k.bin")
@@ -165,40 +53,40 @@ def test_get_over_raw_frames(h2x_target, tls):
 
 @H2X
 def test_client_push_promise_is_connection_error(h2x_target):
-    w = Wire(h2x_target, False)
+    w = raw.connect(h2x_target, False)
     try:
         f = hf.PushPromiseFrame(1, promised_stream_id=2,
                                 data=w.enc.encode([(":method", "GET")]))
         f.flags.add("END_HEADERS")
-        w.send(w.headers_frame(1, end_stream=False), f)
+        w.send(w.request(1, end_stream=False), f)
         w.read(goaway_or_eof)
-        assert w.goaway() is not None
-        assert w.goaway().error_code == PROTOCOL_ERROR
+        assert w.last_goaway() is not None
+        assert w.last_goaway().error_code == PROTOCOL_ERROR
     finally:
         w.close()
 
 
 @H2X
 def test_window_update_zero_on_connection(h2x_target):
-    w = Wire(h2x_target, False)
+    w = raw.connect(h2x_target, False)
     try:
         w.send(hf.WindowUpdateFrame(0, window_increment=0))
         w.read(goaway_or_eof)
-        assert w.goaway() is not None
-        assert w.goaway().error_code == PROTOCOL_ERROR
+        assert w.last_goaway() is not None
+        assert w.last_goaway().error_code == PROTOCOL_ERROR
     finally:
         w.close()
 
 
 @H2X
 def test_window_overflow(h2x_target):
-    w = Wire(h2x_target, False)
+    w = raw.connect(h2x_target, False)
     try:
         w.send(hf.WindowUpdateFrame(0, window_increment=2 ** 31 - 1),
                hf.WindowUpdateFrame(0, window_increment=2 ** 31 - 1))
         w.read(goaway_or_eof)
-        assert w.goaway() is not None
-        assert w.goaway().error_code == FLOW_CONTROL_ERROR
+        assert w.last_goaway() is not None
+        assert w.last_goaway().error_code == FLOW_CONTROL_ERROR
     finally:
         w.close()
 
@@ -214,13 +102,13 @@ def test_window_overflow(h2x_target):
 def test_malformed_request_is_reset(h2x_target, pseudo):
     """RFC 9113 8.1.1: malformed requests are stream errors; the
     connection goes on."""
-    w = Wire(h2x_target, False)
+    w = raw.connect(h2x_target, False)
     try:
-        w.send(w.headers_frame(1, pseudo=pseudo))
+        w.send(w.request(1, pseudo=pseudo))
         assert w.read(w.ended(1))
         rst = w.of(hf.RstStreamFrame, 1)
         assert rst and rst[0].error_code == PROTOCOL_ERROR
-        w.send(w.headers_frame(3))
+        w.send(w.request(3))
         assert w.read(w.ended(3))
         assert w.status(3) == 200
     finally:
@@ -229,9 +117,9 @@ def test_malformed_request_is_reset(h2x_target, pseudo):
 
 @H2X
 def test_connection_specific_header_is_reset(h2x_target):
-    w = Wire(h2x_target, False)
+    w = raw.connect(h2x_target, False)
     try:
-        w.send(w.headers_frame(1, extra=[("connection", "keep-alive")]))
+        w.send(w.request(1, extra=[("connection", "keep-alive")]))
         assert w.read(w.ended(1))
         rst = w.of(hf.RstStreamFrame, 1)
         assert rst and rst[0].error_code == PROTOCOL_ERROR
@@ -243,20 +131,20 @@ def test_connection_specific_header_is_reset(h2x_target):
 def test_oversized_header_list(h2x_target):
     """Far beyond the header list limit: 431 or a reset, never a crash;
     the connection stays usable unless the engine calls it abuse."""
-    w = Wire(h2x_target, False)
+    w = raw.connect(h2x_target, False)
     try:
         big = [("x-big-%d" % i, "v" * 4000) for i in range(20)]
-        w.send(w.headers_frame(1, extra=big))
+        w.send(w.request(1, extra=big))
         w.read(lambda fs: w.ended(1)(fs) or goaway_or_eof(fs))
         assert w.status(1) == 431 or w.of(hf.RstStreamFrame, 1) \
-            or w.goaway() is not None
+            or w.last_goaway() is not None
     finally:
         w.close()
 
 
 @H2X
 def test_continuation_flood_is_stopped(h2x_target):
-    w = Wire(h2x_target, False)
+    w = raw.connect(h2x_target, False)
     try:
         h = hf.HeadersFrame(1, w.enc.encode([(":method", "GET"),
                                              (":scheme", "http")]))
@@ -266,8 +154,8 @@ def test_continuation_flood_is_stopped(h2x_target):
         except OSError:
             pass
         w.read(goaway_or_eof, timeout=5)
-        assert w.goaway() is not None
-        assert w.goaway().error_code in (PROTOCOL_ERROR, ENHANCE_YOUR_CALM)
+        assert w.last_goaway() is not None
+        assert w.last_goaway().error_code in (PROTOCOL_ERROR, ENHANCE_YOUR_CALM)
     finally:
         w.close()
 
@@ -276,27 +164,27 @@ def test_continuation_flood_is_stopped(h2x_target):
 def test_rapid_reset_bounded(h2x_target):
     """HEADERS + RST_STREAM in bulk (CVE-2023-44487): the server stops it
     with GOAWAY or keeps up, and still answers afterwards."""
-    w = Wire(h2x_target, False)
+    w = raw.connect(h2x_target, False)
     try:
         frames = []
         for i in range(2000):
             sid = 1 + 2 * i
-            frames.append(w.headers_frame(sid, "/index.html"))
+            frames.append(w.request(sid, "/index.html"))
             frames.append(hf.RstStreamFrame(sid, error_code=8))
         try:
             w.send(*frames)
         except OSError:
             pass
         w.read(goaway_or_eof, timeout=3)
-        g = w.goaway()
+        g = w.last_goaway()
         if g is not None:
             assert g.error_code in (0, ENHANCE_YOUR_CALM)
     finally:
         w.close()
     # the server is fine
-    w = Wire(h2x_target, False)
+    w = raw.connect(h2x_target, False)
     try:
-        w.send(w.headers_frame(1))
+        w.send(w.request(1))
         assert w.read(w.ended(1))
         assert w.status(1) == 200
     finally:
@@ -305,7 +193,7 @@ def test_rapid_reset_bounded(h2x_target):
 
 @H2X
 def test_settings_flood_of_entries(h2x_target):
-    w = Wire(h2x_target, False)
+    w = raw.connect(h2x_target, False)
     try:
         f = hf.SettingsFrame(0)
         f.settings = {0x4: 65535}
@@ -314,7 +202,7 @@ def test_settings_flood_of_entries(h2x_target):
         hdr = len(body).to_bytes(3, "big") + b"\x04\x00" + b"\x00" * 4
         w.sock.sendall(hdr + body)
         w.read(goaway_or_eof)
-        assert w.goaway() is not None
-        assert w.goaway().error_code == ENHANCE_YOUR_CALM
+        assert w.last_goaway() is not None
+        assert w.last_goaway().error_code == ENHANCE_YOUR_CALM
     finally:
         w.close()

@@ -16,7 +16,7 @@ import pytest
 
 from h2xtest import doc, NGINX_TARGETS
 from h2xtest.clients import curl
-from h2xtest.ngx_raw import RawH2, Closed, PREFACE
+from h2xtest.raw import RawH2, Closed, PREFACE
 from hyperframe.frame import (DataFrame, GoAwayFrame, HeadersFrame,
                               PingFrame, RstStreamFrame, SettingsFrame,
                               WindowUpdateFrame, ContinuationFrame,

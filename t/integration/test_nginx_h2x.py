@@ -17,7 +17,7 @@ from h2xservers import wait_for
 from h2xtest import doc, free_ports, NGINX_TARGETS
 from h2xtest.clients import curl, h2load, nghttp
 from h2xtest.ngx_backend import Backend, FastCGI, big_bytes
-from h2xtest.ngx_raw import RawH2
+from h2xtest.raw import RawH2
 
 SCHEMES = ["https", "h2c"]
 

@@ -19,7 +19,7 @@ from h2xtest import doc, free_ports, NginxServer
 from h2xtest import static_nginx as sn
 from h2xtest.clients import curl
 from h2xtest.ngx_backend import Backend
-from h2xtest.ngx_raw import RawH2, Closed
+from h2xtest.raw import RawH2, Closed
 from hyperframe.frame import RstStreamFrame, GoAwayFrame, WindowUpdateFrame
 
 LOG_FORMAT = ("log_format h2x '$status $request_method $request_uri "
