@@ -1425,6 +1425,13 @@ h2x_on_frame_header(void *data, const h2x_frame_header_t *fh)
         s->set_mask = 0;
 
         if (fh->flags & H2X_FLAG_ACK) {
+            /* we send SETTINGS once: any further ACK is useless */
+            if (s->settings_acked) {
+                return h2x_glitch(s, &s->stats.settings_flood,
+                                  "client sent too many SETTINGS ACK "
+                                  "frames");
+            }
+
             return 0;
         }
 

@@ -540,6 +540,10 @@ test_hpack_bomb(void **state)
 }
 
 
+/* flood(): SETTINGS with ACK, beyond the one ACK we expect */
+#define FLOOD_SETTINGS_ACK  0x104
+
+
 static void
 flood(tc_t *tc, int type, int n)
 {
@@ -550,6 +554,9 @@ flood(tc_t *tc, int type, int n)
         switch (type) {
         case H2X_FRAME_SETTINGS:
             tc_settings(tc, NULL, 0);
+            break;
+        case FLOOD_SETTINGS_ACK:
+            tc_settings_ack(tc);
             break;
         case H2X_FRAME_PING:
             tc_ping(tc, "flooding", 0);
@@ -585,6 +592,8 @@ test_glitch_floods(void **state)
     } cases[] = {
         { H2X_FRAME_SETTINGS, offsetof(h2x_stats_t, settings_flood),
           "client sent too many SETTINGS frames", 0 },
+        { FLOOD_SETTINGS_ACK, offsetof(h2x_stats_t, settings_flood),
+          "client sent too many SETTINGS ACK frames", 0 },
         { H2X_FRAME_PING, offsetof(h2x_stats_t, ping_flood),
           "client sent too many PING frames", 0 },
         { H2X_FRAME_PRIORITY, offsetof(h2x_stats_t, priority_flood),
