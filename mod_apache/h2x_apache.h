@@ -38,6 +38,9 @@
 
 #define H2X_APACHE_UNSET            -1
 
+/* stream errors logged per connection (connection errors always are) */
+#define H2X_APACHE_MAX_LOG          32
+
 #define H2X_APACHE_NET_IN           "H2X_NET_IN"
 #define H2X_APACHE_NET_OUT          "H2X_NET_OUT"
 #define H2X_APACHE_RESPONSE         "H2X_RESPONSE"
@@ -249,6 +252,7 @@ struct h2x_apache_conn_s {
     int                        goaway_sent;
     int                        sweep;        /* streams may be freed */
     int                        release;      /* sent streams to release */
+    int                        logged;       /* stream errors logged */
     apr_time_t                 idle_since;
     apr_time_t                 stall_check;  /* next look for stalls */
     int                        parked;       /* idle, back in the MPM */

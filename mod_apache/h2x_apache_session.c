@@ -602,6 +602,23 @@ h2x_apache_on_log(h2x_session_t *s, uint32_t stream_id, uint32_t code,
 
     (void) s;
 
+    /*
+     * A connection error ends the connection: always logged.  A flood of
+     * stream errors must not become a flood of log lines.
+     */
+    if (stream_id != 0) {
+        if (hc->logged > H2X_APACHE_MAX_LOG) {
+            return;
+        }
+
+        if (hc->logged++ == H2X_APACHE_MAX_LOG) {
+            ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, hc->c, APLOGNO(10732)
+                          "h2x: further stream errors on this connection "
+                          "are not logged");
+            return;
+        }
+    }
+
     ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, hc->c, APLOGNO(10721)
                   "h2x: %s (stream %u, %s)", reason, stream_id,
                   h2x_error_code_name(code));

@@ -1006,7 +1006,16 @@ ngx_http_h2x_on_log(h2x_session_t *s, uint32_t stream_id, uint32_t code,
 {
     ngx_http_h2x_connection_t  *h2c = user;
 
-    /* a flood of stream errors must not become a flood of log lines */
+    /*
+     * A connection error ends the connection: always logged.  A flood of
+     * stream errors must not become a flood of log lines.
+     */
+
+    if (stream_id == 0) {
+        ngx_log_error(NGX_LOG_INFO, h2c->connection->log, 0,
+                      "%s (%s)", reason, h2x_error_code_name(code));
+        return;
+    }
 
     if (h2c->logged > NGX_HTTP_H2X_MAX_LOG) {
         return;
@@ -1014,18 +1023,12 @@ ngx_http_h2x_on_log(h2x_session_t *s, uint32_t stream_id, uint32_t code,
 
     if (h2c->logged++ == NGX_HTTP_H2X_MAX_LOG) {
         ngx_log_error(NGX_LOG_INFO, h2c->connection->log, 0,
-                      "h2x: further client errors on this connection "
+                      "h2x: further stream errors on this connection "
                       "are not logged");
         return;
     }
 
-    if (stream_id) {
-        ngx_log_error(NGX_LOG_INFO, h2c->connection->log, 0,
-                      "%s (stream %uD, %s)", reason, stream_id,
-                      h2x_error_code_name(code));
-
-    } else {
-        ngx_log_error(NGX_LOG_INFO, h2c->connection->log, 0,
-                      "%s (%s)", reason, h2x_error_code_name(code));
-    }
+    ngx_log_error(NGX_LOG_INFO, h2c->connection->log, 0,
+                  "%s (stream %uD, %s)", reason, stream_id,
+                  h2x_error_code_name(code));
 }
