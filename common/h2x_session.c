@@ -1348,6 +1348,12 @@ h2x_on_frame_header(void *data, const h2x_frame_header_t *fh)
             }
 
             /* after our RST_STREAM, or forgotten: ignored (5.1) */
+            if (fh->length == 0 && !(fh->flags & H2X_FLAG_END_STREAM)) {
+                /* but never useful: not a free flood either */
+                return h2x_glitch(s, &s->stats.empty_frame_flood,
+                                  "client sent too many empty frames");
+            }
+
             return 0;
         }
 
