@@ -597,8 +597,9 @@ class NginxServer(Server):
     def __init__(self, targets=NGINX_TARGETS, workdir=None, docroot=None,
                  cert=None, ports=None, main_extra="", http_extra="",
                  server_extra="", location_extra="", load_h2x=True,
-                 log_level="notice"):
+                 log_level="notice", worker_connections=1024):
         super().__init__(targets, workdir, docroot, cert, ports, log_level)
+        self.worker_connections = worker_connections
         self.main_extra = main_extra
         self.http_extra = http_extra
         self.server_extra = server_extra
@@ -654,7 +655,7 @@ class NginxServer(Server):
             out.append(self.main_extra)
         out += [
             "events {",
-            "    worker_connections 1024;",
+            "    worker_connections %d;" % self.worker_connections,
             "}",
             "http {",
             "    include /etc/nginx/mime.types;",
