@@ -31,6 +31,9 @@ NGINX_KW = dict(
 APACHE_GLOBAL = "\n".join([
     "ServerLimit 1",              # one child: its counters are the server's
     "MaxRequestWorkers 64",
+    # connections per child = threads + factor x idle threads: room for
+    # the 2000 of many_connections once connections do not hold threads
+    "AsyncRequestWorkerFactor 40",
     "KeepAliveTimeout 3",
     "Timeout 5",
 ])

@@ -1,5 +1,5 @@
 """The attack suite: one test per row of the security checklist
-(/work/shared/notes/security.md, docs/security.md).
+(docs/security.md).
 
 Each attack runs against nginx-h2x and apache-h2x over TLS and h2c and
 asserts the documented defence: the GOAWAY (or reset, 431, close), server
@@ -10,7 +10,6 @@ recorded in build/attacks/reference.md, never asserted.
 """
 
 import socket
-import ssl
 import struct
 import time
 

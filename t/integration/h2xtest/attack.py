@@ -15,7 +15,6 @@ import http.client
 import json
 import os
 import re
-import socket
 import threading
 import time
 
@@ -382,17 +381,6 @@ def _read_from(path, offset):
             return f.read().decode("utf-8", "replace")
     except OSError:
         return ""
-
-
-def wait_port(port, timeout=5):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return True
-        except OSError:
-            time.sleep(0.1)
-    return False
 
 
 def reference_table(rows):
