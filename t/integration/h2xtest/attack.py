@@ -67,7 +67,8 @@ STATUS_PATH = {"nginx": "/h2x_status", "apache": "/h2x-status"}
 
 def status(target):
     """Flat counters of the h2x status page ({} for builtin targets):
-    the "abuse" names plus goaways_out, resets_out, streams_refused."""
+    the "abuse" names, goaways_out, resets_out, streams_refused and
+    frames_in by type as in_PING, in_DATA, ..., in_other."""
     if target.engine != "h2x":
         return {}
     conn = http.client.HTTPConnection("127.0.0.1", target.http1_port,
@@ -84,6 +85,8 @@ def status(target):
         conn.close()
     j = json.loads(body)
     out = dict(j.get("abuse", {}))
+    for name, n in j.get("frames_in", {}).items():      # in_PING, ...
+        out["in_" + name] = n
     if "totals" in j:                                   # Apache
         out.update(j["totals"])
     else:                                               # nginx
@@ -283,13 +286,18 @@ class Result:
                      if self.counter(k)}))
 
     def check(self, goaway=None, resets=None, status=None, closed=None,
-              counter=None, log=None, within=None,
+              counter=None, log=None, within=None, reset_count=None,
+              max_responses=None, max_frames=None,
               max_rss_kb=MAX_RSS_GROWTH_KB, max_cpu=MAX_CPU_S):
         """Asserts the documented defence.  goaway/resets/status: the
         expected GOAWAY code, RST_STREAM code or response status (any of
         them given must be seen); closed: the connection must be closed;
         counter: the status counter that must have moved; log: a regex
-        one error log line must match; within: seconds to detection."""
+        one error log line must match; within: seconds to detection;
+        reset_count: (code, n) exactly n RST_STREAM with code before the
+        verdict (a budget); max_responses: at most that many responses
+        were started before the verdict; max_frames: (counter, n) the
+        server took at most n frames of the flood (all connections)."""
         o, s = self.outcome, self.summary()
         if goaway is not None:
             assert o.goaway == goaway, s
@@ -302,6 +310,13 @@ class Result:
         if within is not None:
             assert o.seconds <= within, s
         assert o.ok is not False, s
+        if reset_count is not None:
+            assert o.resets.get(reset_count[0], 0) == reset_count[1], s
+        if max_responses is not None:
+            assert sum(o.statuses.values()) <= max_responses, s
+        if max_frames is not None and self.counters_after:
+            assert self.counter(max_frames[0]) <= max_frames[1], \
+                s + " %s: %d" % (max_frames[0], self.counter(max_frames[0]))
         assert self.rss_growth_kb < max_rss_kb, s
         assert self.cpu < max_cpu, s
         b = self.benign
