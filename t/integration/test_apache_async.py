@@ -23,7 +23,7 @@ from hyperframe.frame import GoAwayFrame
 import h2xservers
 from h2xtest import doc
 from h2xtest.clients import curl_h2_tls, curl_h2c
-from h2xtest.ngx_raw import RawH2, Closed
+from h2xtest.raw import RawH2, Closed
 
 ENGINES = ["apache-h2x", "apache-builtin"]
 

@@ -11,7 +11,7 @@ import pytest
 from hyperframe.frame import ContinuationFrame, GoAwayFrame
 
 from h2xtest import doc
-from h2xtest.ngx_raw import RawH2, Closed
+from h2xtest.raw import RawH2, Closed
 
 ENHANCE_YOUR_CALM = 0xb
 
