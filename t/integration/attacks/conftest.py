@@ -23,9 +23,15 @@ NGINX_KW = dict(
     http_extra="send_timeout 3s;\nclient_header_timeout 5s;\n"
                "keepalive_requests 100000;",
     # keepalive_timeout is set at http level already
+    # /slow/: requests that wait for their body (request buffering) and
+    # never reach the (absent) upstream: rapid reset without responses
     server_extra={"nginx-h2x": "keepalive_timeout 3s;\n"
-                               "location = /h2x_status { h2x_status; }",
-                  "nginx-builtin": "keepalive_timeout 3s;"},
+                               "location = /h2x_status { h2x_status; }\n"
+                               "location /slow/ { proxy_pass "
+                               "http://127.0.0.1:9; }",
+                  "nginx-builtin": "keepalive_timeout 3s;\n"
+                                   "location /slow/ { proxy_pass "
+                                   "http://127.0.0.1:9; }"},
 )
 
 APACHE_GLOBAL = "\n".join([

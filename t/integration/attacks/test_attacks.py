@@ -79,15 +79,19 @@ def _int(n, bits, first):
 
 def a_rapid_reset(t, tls):
     """HEADERS + RST_STREAM pairs, paced below the per-read stream cap,
-    for responses still being sent (a reset after the response is
-    harmless): the reset budget (1000, 33/s) must end it."""
-    b = req_block(tls, "/1m.bin")
+    for requests that have no response yet (a reset after the response
+    costs the server nothing): the reset budget (1000, 33/s) must end it.
+    The requests wait for their body: nginx proxies /slow/ (request
+    buffering reads the body first), Apache's handler discards the body
+    before answering."""
+    path = "/slow/x" if t.kind == "nginx" else "/index.html"
+    b = req_block(tls, path)
     c = raw.connect(t, tls)
     t0 = time.monotonic()
     sent, why = 0, "done"
     for i in range(100):
-        chunk = b"".join(headers(1 + 2 * (40 * i + j), b) +
-                         rst(1 + 2 * (40 * i + j)) for j in range(40))
+        chunk = b"".join(headers(1 + 2 * (40 * i + j), b, end_stream=False)
+                         + rst(1 + 2 * (40 * i + j)) for j in range(40))
         n, why = c.blast([chunk], seconds=5)
         sent += n
         if why != "done":
@@ -314,7 +318,11 @@ def a_invalid_preface(t, tls):
 
 def a_many_connections(t, tls, n=2000):
     """n connections at once, each sending the preface; held open while
-    the benign client keeps going, then checked and closed."""
+    the benign client keeps going, then checked and closed.  Apache: 1000
+    (its event MPM with one child of 64 threads accepts about 1100 at
+    once, for mod_http2 as for h2x)."""
+    if t.kind == "apache":
+        n = 500
     t0 = time.monotonic()
     socks = []
     hello = raw.PREFACE + frame(SETTINGS, 0, 0)
@@ -344,14 +352,6 @@ def a_many_connections(t, tls, n=2000):
 
 # --- the table: attack, expected outcome, counter, log pattern ----------
 
-APACHE_THREADS = ("each h2x connection holds an MPM thread (MaxRequestWorkers"
-                  " 64): many connections starve the server (being fixed by"
-                  " helper apache-async)")
-RAPID_BURST = ("beyond the per-read new-stream cap streams are refused one "
-               "by one and never escalate to GOAWAY (being fixed by helper "
-               "engine)")
-
-
 # frames a glitch flood gets through: the budget (1000), its refill
 # (100/s) and the benign client's frames meanwhile
 GLITCHES = 1300
@@ -371,10 +371,11 @@ ATTACKS = [
     # budget: 1000 resets + 33/s, plus the streams of the last read
     A("rapid_reset", a_rapid_reset, goaway=EYC, counter="rapid_reset",
       max_responses=1300,
-      log=r"client sent too many RST_STREAM frames"),
+      log=r"client sent too many streams that were reset or refused"),
     A("rapid_reset_burst", a_rapid_reset_burst, goaway=EYC,
-      counter="rapid_reset", log=r"client sent too many",
-      xfail={"nginx-h2x": RAPID_BURST, "apache-h2x": RAPID_BURST}),
+      counter="rapid_reset",
+      log=r"client sent too many streams that were reset or refused",
+      ),
     # budget: h2x_max_stream_errors / H2XMaxStreamErrors (16)
     A("madeyoureset_window_update_0", a_myr_window_update_zero, goaway=EYC,
       reset_count=(raw.PROTOCOL_ERROR, 16),
@@ -386,11 +387,11 @@ ATTACKS = [
       reset_count=(raw.FLOW_CONTROL_ERROR, 16),
       counter="stream_errors", log=r"client caused too many stream errors"),
     A("continuation_flood_empty", a_continuation_zero, goaway=EYC,
-      max_frames=("in_CONTINUATION", 9),
+      max_frames=("in_continuation", 9),
       counter="continuation_flood",
       log=r"client sent too many .*CONTINUATION"),
     A("continuation_flood_large", a_continuation_large, goaway=EYC,
-      max_frames=("in_CONTINUATION", 9),
+      max_frames=("in_continuation", 9),
       counter="hpack_bomb", log=r"client sent too large header"),
     A("hpack_bomb", a_hpack_bomb, goaway=EYC, counter="hpack_bomb",
       log=r"client sent too large header"),
@@ -399,29 +400,29 @@ ATTACKS = [
     A("header_count_431", a_header_count_soft, status=431,
       counter="header_too_large", log=r"client sent too (large|many)"),
     A("ping_flood", a_ping_flood, goaway=EYC, counter="ping_flood",
-      max_frames=("in_PING", GLITCHES),
+      max_frames=("in_ping", GLITCHES),
       log=r"client sent too many PING frames"),
     A("settings_flood", a_settings_flood, goaway=EYC,
-      max_frames=("in_SETTINGS", GLITCHES),
+      max_frames=("in_settings", GLITCHES),
       counter="settings_flood", log=r"client sent too many SETTINGS frames"),
     A("settings_ack_flood", a_settings_ack_flood, goaway=EYC,
-      max_frames=("in_SETTINGS", GLITCHES),
+      max_frames=("in_settings", GLITCHES),
       counter="settings_flood",
       log=r"client sent too many SETTINGS ACK frames"),
     A("settings_oversized", a_settings_oversized, goaway=EYC,
       counter="settings_flood", log=r"client sent SETTINGS frame"),
     A("priority_flood", a_priority_flood, goaway=EYC,
-      max_frames=("in_PRIORITY", GLITCHES),
+      max_frames=("in_priority", GLITCHES),
       counter="priority_flood", log=r"client sent too many PRIORITY frames"),
     A("window_update_flood", a_window_update_flood, goaway=EYC,
-      max_frames=("in_WINDOW_UPDATE", GLITCHES),
+      max_frames=("in_window_update", GLITCHES),
       counter="window_update_flood",
       log=r"client sent too many WINDOW_UPDATE frames"),
     A("empty_data_flood", a_empty_data_flood, goaway=EYC,
-      max_frames=("in_DATA", GLITCHES),
+      max_frames=("in_data", GLITCHES),
       counter="empty_frame_flood", log=r"client sent too many empty frames"),
     A("empty_data_after_reset", a_empty_data_after_reset, goaway=EYC,
-      max_frames=("in_DATA", GLITCHES),
+      max_frames=("in_data", GLITCHES),
       counter="empty_frame_flood", log=r"client sent too many empty frames"),
     A("unknown_frame_flood", a_unknown_frame_flood, goaway=EYC,
       max_frames=("in_other", GLITCHES),
@@ -436,12 +437,10 @@ ATTACKS = [
     A("zero_window", a_zero_window, resets=raw.INTERNAL_ERROR,
       counter="resets_out"),
     A("slow_reader", a_slow_reader, closed=True),
-    A("idle_connections", a_idle_connections, goaway=raw.NO_ERROR,
-      xfail={"apache-h2x": APACHE_THREADS}),
+    A("idle_connections", a_idle_connections, goaway=raw.NO_ERROR),
     A("invalid_preface", a_invalid_preface, tls_only=True, closed=True,
       goaway=raw.PROTOCOL_ERROR, log=r"client sent invalid connection"),
-    A("many_connections", a_many_connections, h2c_only=True,
-      xfail={"apache-h2x": APACHE_THREADS}),
+    A("many_connections", a_many_connections, h2c_only=True),
 ]
 
 

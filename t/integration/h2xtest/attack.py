@@ -68,7 +68,7 @@ STATUS_PATH = {"nginx": "/h2x_status", "apache": "/h2x-status"}
 def status(target):
     """Flat counters of the h2x status page ({} for builtin targets):
     the "abuse" names, goaways_out, resets_out, streams_refused and
-    frames_in by type as in_PING, in_DATA, ..., in_other."""
+    frames_in by type as in_ping, in_data, ..., in_other."""
     if target.engine != "h2x":
         return {}
     conn = http.client.HTTPConnection("127.0.0.1", target.http1_port,
@@ -86,7 +86,7 @@ def status(target):
     j = json.loads(body)
     out = dict(j.get("abuse", {}))
     for name, n in j.get("frames_in", {}).items():      # in_PING, ...
-        out["in_" + name] = n
+        out["in_" + name.lower()] = n
     if "totals" in j:                                   # Apache
         out.update(j["totals"])
     else:                                               # nginx
@@ -101,7 +101,10 @@ def status(target):
 
 class Benign(threading.Thread):
     """GET /index.html every ~100 ms over its own h2 connection; records
-    the latencies and failures (a failed request reconnects)."""
+    the latencies and failures (a failed request reconnects).  A request
+    the server did not take because it closed the idle connection with
+    GOAWAY is retried on a new one, as RFC 9113 6.8 lets clients do
+    (counted in reconnects, not failures)."""
 
     def __init__(self, target, tls=False, interval=0.1):
         super().__init__(daemon=True)
@@ -111,6 +114,7 @@ class Benign(threading.Thread):
         self.failures = []
         self.conn = None
         self.sid = 1
+        self.reconnects = 0       # after a graceful GOAWAY, not failures
 
     def _connect(self):
         self.conn = raw.connect(self.target, self.tls, timeout=3)
@@ -120,20 +124,34 @@ class Benign(threading.Thread):
         self._connect()             # up before the attack begins
         super().start()
 
+    def _get(self):
+        sid = self.sid
+        self.sid += 2
+        self.conn.send(self.conn.request(sid))
+        try:
+            st, _, _, rst, _ = self.conn.response(sid, timeout=3)
+        except raw.Closed:
+            g = self.conn.last_goaway()
+            if g is None or g.last_stream_id >= sid:
+                raise
+            # a graceful close of the idle connection (RFC 9113 6.8: the
+            # request was not processed): a client retries on a new one
+            self.reconnects += 1
+            self.conn.close()
+            self._connect()
+            return self._get()
+        if st != 200:
+            raise RuntimeError("status %s reset %s" % (st, rst))
+        self.conn.unread.clear()
+        self.conn.frames.clear()
+
     def run(self):
         while not self.stop_ev.is_set():
             t0 = time.monotonic()
             try:
                 if self.conn is None:
                     self._connect()
-                sid = self.sid
-                self.sid += 2
-                self.conn.send(self.conn.request(sid))
-                st, _, _, rst, _ = self.conn.response(sid, timeout=3)
-                if st != 200:
-                    raise RuntimeError("status %s reset %s" % (st, rst))
-                self.conn.unread.clear()
-                self.conn.frames.clear()
+                self._get()
                 self.latencies.append(time.monotonic() - t0)
             except Exception as e:            # noqa: BLE001 - recorded
                 self.failures.append("%.2fs %r" % (time.monotonic() - t0, e))
@@ -276,12 +294,13 @@ class Result:
     def summary(self):
         b = self.benign
         return ("%s %s %s: %s in %.2fs (sent %d B, %s); RSS +%d kB, CPU "
-                "%.2fs; benign max %s, %d failures %s; counters %s" % (
+                "%.2fs; benign max %s, %d failures %s, %s reconnects; "
+                "counters %s" % (
                     self.target.name, self.scheme, self.name,
                     self.outcome.describe(), self.outcome.seconds,
                     self.outcome.sent, self.outcome.why, self.rss_growth_kb,
                     self.cpu, b and b.max_latency, b and len(b.failures),
-                    b and b.failures[:3],
+                    b and b.failures[:3], b and b.reconnects,
                     {k: self.counter(k) for k in self.counters_after
                      if self.counter(k)}))
 
@@ -338,6 +357,7 @@ class Result:
             "benign_max": round(b.max_latency, 3) if b and b.latencies
             else None,
             "benign_failures": len(b.failures) if b else None,
+            "benign_reconnects": b.reconnects if b else None,
         }
 
 
@@ -411,14 +431,15 @@ def reference_table(rows):
         if r["attack"] not in attacks:
             attacks.append(r["attack"])
     out = ["| attack | target | outcome | time s | RSS +kB | CPU s "
-           "| benign max s (failures) |",
+           "| benign max s (failures, reconnects) |",
            "|---|---|---|---|---|---|---|"]
     for a in attacks:
         for t in order:
             r = seen.get((a, t))
             if r is None:
                 continue
-            out.append("| %s | %s (%s) | %s | %s | %s | %s | %s (%s) |" % (
-                a, t, r["scheme"], r["outcome"], r["seconds"], r["rss_kb"],
-                r["cpu"], r["benign_max"], r["benign_failures"]))
+            out.append("| %s | %s (%s) | %s | %s | %s | %s | %s (%s, %s) |"
+                       % (a, t, r["scheme"], r["outcome"], r["seconds"],
+                          r["rss_kb"], r["cpu"], r["benign_max"],
+                          r["benign_failures"], r["benign_reconnects"]))
     return "\n".join(out) + "\n"
