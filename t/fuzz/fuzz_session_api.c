@@ -116,6 +116,7 @@ fa_request(fa_t *f)
 {
     uint8_t        sel, *p;
     size_t         n, len;
+    uint32_t       mfs;
     uint8_t        block[512];
     h2x_header_t   h[6];
     static const char  *paths[] = { "/", "/a", "/b/c", "*" };
@@ -150,14 +151,18 @@ fa_request(fa_t *f)
         return;
     }
 
-    p = fa_room(f, h2x_frame_header_block_size(len, 16384));
+    /* the room for the frames as they are split: 7-byte fragments need
+     * a frame header each */
+    mfs = (sel & 0x40) ? 7 : 16384;
+
+    p = fa_room(f, h2x_frame_header_block_size(len, mfs));
     if (p == NULL) {
         return;
     }
 
     p = h2x_frame_write_header_block(p, f->next_sid,
                                      (sel & 0x20) ? H2X_FLAG_END_STREAM : 0,
-                                     block, len, (sel & 0x40) ? 7 : 16384);
+                                     block, len, mfs);
     f->clen = p - f->cbuf;
 
     if (f->nclient < MAX_LIVE) {
