@@ -2,7 +2,8 @@
 #
 #   make            engine, nginx module, Apache module into build/
 #   make test       install what is missing (root, Debian 12), build, run
-#                   every test: unit (cmocka), fuzz (short), integration
+#                   every test: unit (cmocka), fuzz (short), integration,
+#                   soak (short)
 #   make run        nginx and Apache with h2x on loopback, in the foreground
 #   make bench      engine benchmarks against nghttp2
 #   make ab         h2x against the builtin HTTP/2 of nginx and Apache

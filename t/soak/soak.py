@@ -209,6 +209,25 @@ class Soak:
         self.requests[srv] += done
         return ", ".join(parts)
 
+    def wide(self):
+        """Warm-up: every MPM thread and connection slot used once (a round
+        uses a few at a time; threads first used later would count as
+        growth: their stacks, their malloc arenas)."""
+        for kind, srv in self.servers.items():
+            t = srv.target("%s-h2x" % kind)
+            for scheme in ("https", "h2c"):
+                base = t.url("/", scheme)
+                for path, n, m, extra in (
+                        ("10k.bin", 1280, 4, ()),
+                        ("post", 640, 2, ("-d", self.post_file))):
+                    ok, err = h2load(base + path, n, 64, m, extra)
+                    self.requests[srv] += ok
+                    if err:
+                        self.errors.append("%s %s warm-up: %s"
+                                           % (kind, scheme, err))
+            print("[%5.0fs] warm-up %-6s 64 connections at once; rss %d KiB"
+                  % (self.elapsed(), kind, rss_kib(srv.pids())), flush=True)
+
     def all_rounds(self, label):
         for kind, srv in self.servers.items():
             for scheme in ("https", "h2c"):
@@ -224,6 +243,7 @@ class Soak:
         try:
             # warm-up: every kind of request once, so that pools, caches,
             # thread arenas and TLS state exist before the baseline
+            self.wide()
             self.all_rounds("warm-up")
             time.sleep(1)
             base = {k: rss_kib(s.pids()) for k, s in self.servers.items()}
