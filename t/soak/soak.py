@@ -22,7 +22,8 @@ SOAK_RSS_SLACK_KIB.
 
 Environment: SOAK_TIME (seconds in total, default 600), SOAK_WARMUP
 (seconds of it before the RSS baseline, default a fifth, at least one
-round), SOAK_SERVERS (nginx,apache), SOAK_RSS_PCT (10),
+round), SOAK_SERVERS (default nginx,apache; nginx-builtin and
+apache-builtin run the same load on the builtin HTTP/2, for comparison), SOAK_RSS_PCT (10),
 SOAK_RSS_SLACK_KIB (6144), H2X_KEEP_TMP=1 keeps the servers' temp dir.  Prints progress lines and, per server,
 `RESULT soak_<server>_rss_growth_kib N` and `RESULT soak_<server>_requests
 N`.
@@ -76,6 +77,12 @@ MinSpareThreads 1
 MaxSpareThreads 64
 MaxConnectionsPerChild 0
 MaxKeepAliveRequests 0"""
+
+
+def target_name(kind):
+    """nginx, apache: their h2x targets; nginx-builtin, apache-builtin (for
+    comparison) as they are."""
+    return kind if "-" in kind else kind + "-h2x"
 
 
 def env_num(name, default):
@@ -134,7 +141,8 @@ class Soak:
         names = os.environ.get("SOAK_SERVERS", "") or "nginx,apache"
         self.kinds = [k.strip() for k in names.split(",") if k.strip()]
         for k in self.kinds:
-            if k not in ("nginx", "apache"):
+            if k not in ("nginx", "apache", "nginx-builtin",
+                         "apache-builtin"):
                 raise SystemExit("SOAK_SERVERS: unknown server %r" % k)
         self.site = hs.Site()
         self.post_file = os.path.join(self.site.root, "post64k.bin")
@@ -148,25 +156,27 @@ class Soak:
     # -- servers
     def start_servers(self):
         hs.install_cleanup()
-        if "nginx" in self.kinds:
-            srv = self.site.nginx(("nginx-h2x",), server_extra=NGINX_POST,
-                                  http_extra="client_max_body_size 1m;\n"
-                                  "client_body_buffer_size 128k;\n"
-                                  "keepalive_requests 100000000;")
-            srv.log_requests = False
-            self.servers["nginx"] = srv
-        if "apache" in self.kinds:
-            lua = os.path.join(self.site.root, "post.lua")
-            with open(lua, "w") as f:
-                f.write(APACHE_LUA)
-            os.chmod(lua, 0o644)
+        lua = os.path.join(self.site.root, "post.lua")
+        with open(lua, "w") as f:
+            f.write(APACHE_LUA)
+        os.chmod(lua, 0o644)
+        for kind in self.kinds:
+            name = target_name(kind)
+            if kind.startswith("nginx"):
+                srv = self.site.nginx((name,), server_extra=NGINX_POST,
+                                      http_extra="client_max_body_size 1m;\n"
+                                      "client_body_buffer_size 128k;\n"
+                                      "keepalive_requests 100000000;")
+                srv.log_requests = False
+                self.servers[kind] = srv
+                continue
             srv = self.site.apache(
-                ("apache-h2x",), extra_modules=["lua"],
+                (name,), extra_modules=["lua"],
                 global_extra=APACHE_GLOBAL,
                 vhost_extra='LuaScope once\n'
                             'LuaMapHandler "^/post$" "%s" handle' % lua)
             srv.log_requests = False
-            self.servers["apache"] = srv
+            self.servers[kind] = srv
         for srv in self.servers.values():
             srv.start()
             self.requests[srv] = 0
@@ -184,7 +194,7 @@ class Soak:
 
     # -- one round on one server and transport
     def round(self, kind, srv, scheme):
-        t = srv.target("%s-h2x" % kind)
+        t = srv.target(target_name(kind))
         url = t.url("/", scheme)
         tls = scheme == "https"
         port = t.tls_port if tls else t.h2c_port
@@ -219,7 +229,7 @@ class Soak:
         uses a few at a time; threads first used later would count as
         growth: their stacks, their malloc arenas)."""
         for kind, srv in self.servers.items():
-            t = srv.target("%s-h2x" % kind)
+            t = srv.target(target_name(kind))
             for scheme in ("https", "h2c"):
                 base = t.url("/", scheme)
                 for path, n, m, extra in (
@@ -276,17 +286,19 @@ class Soak:
             verdict = "ok" if growth <= bound else "TOO MUCH"
             if growth > bound:
                 status = 1
-            print("soak: %s-h2x %d requests, RSS %d -> %d KiB (growth %d "
+            print("soak: %s %d requests, RSS %d -> %d KiB (growth %d "
                   "KiB, bound %d KiB): %s" % (
-                      kind, self.requests[srv], base[kind], final[kind],
+                      target_name(kind), self.requests[srv], base[kind],
+                      final[kind],
                       growth, bound, verdict))
         for e in self.errors:
             status = 1
             print("soak: FAILED: %s" % e)
         for kind, srv in self.servers.items():
+            key = kind.replace("-", "_")
             print("RESULT soak_%s_rss_growth_kib %d"
-                  % (kind, final[kind] - base[kind]))
-            print("RESULT soak_%s_requests %d" % (kind, self.requests[srv]))
+                  % (key, final[kind] - base[kind]))
+            print("RESULT soak_%s_requests %d" % (key, self.requests[srv]))
         print("soak: %s" % ("ok" if status == 0 else "FAILED"))
         return status
 
