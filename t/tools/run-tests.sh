@@ -16,7 +16,7 @@ mkdir -p "$LOGS"
 unit_pass=0 unit_fail=0
 fuzz_runs=0 fuzz_fail=0
 it_summary="" it_pass=0 it_fail=0 it_skip=0 it_rc=0
-soak_summary="" soak_fail=0
+soak_summary="" soak_pass=0 soak_fail=0
 status=0
 
 run_unit() {
@@ -89,10 +89,10 @@ run_soak() {
     fi
     echo "soak: ${secs}s against nginx-h2x and apache-h2x (log $out)"
     if SOAK_TIME=$secs /usr/bin/python3 t/soak/soak.py > "$out" 2>&1; then
-        :
+        soak_pass=1
     else
         status=1 soak_fail=1
-        echo "---- soak failed:"; grep -v '^\[' "$out" | tail -40
+        echo "---- soak failed:"; grep -v -e '^\[' -e '^RESULT' "$out" | tail -40
     fi
     soak_summary=$(grep -E '^soak: .*-h2x [0-9]+ requests' "$out" \
                    | sed 's/^soak: //' | paste -sd ';' | sed 's/;/; /g')
@@ -125,7 +125,7 @@ if [ "$mode" = all ] || [ "$mode" = soak ]; then
     echo "soak: $([ $soak_fail = 0 ] && echo ok || echo FAILED):" \
          "$soak_summary"
 fi
-total_pass=$((unit_pass + it_pass))
+total_pass=$((unit_pass + it_pass + soak_pass))
 total_fail=$((unit_fail + it_fail + fuzz_fail + soak_fail))
 echo "total: $total_pass passed, $total_fail failed, $it_skip skipped"
 exit $status
