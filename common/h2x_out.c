@@ -16,6 +16,7 @@
 #define H2X_OUT_MIN               16
 #define H2X_OUT_FEW_FIELDS        16
 #define H2X_OUT_HINT_MAX          1024  /* entries kept in mind */
+#define H2X_OBUF_HINT_MAX         65536 /* engine bytes kept in mind */
 
 
 static void h2x_out_advance(h2x_session_t *s, size_t n);
@@ -70,7 +71,9 @@ h2x_out_reserve(h2x_session_t *s, size_t n)
         return s->obuf + s->olen;
     }
 
-    size = s->obuf_size ? s->obuf_size * 2 : H2X_OBUF_MIN;
+    /* after a trim, start at the size the last burst grew to */
+    size = s->obuf_size ? s->obuf_size * 2
+                        : s->obuf_hint ? s->obuf_hint : H2X_OBUF_MIN;
     while (size < s->olen + n) {
         size *= 2;
     }
@@ -203,12 +206,25 @@ h2x_out_headers(h2x_session_t *s, uint32_t sid, const char *status,
 
     if (!s->enc_ready) {
         /* the encoder comes with the first response (idle memory) */
-        if (h2x_hpack_enc_init(&s->enc, &s->hpack_a, 0) != H2X_OK) {
+        s->enc = h2x_s_alloc(s, sizeof(h2x_hpack_enc_t));
+        if (s->enc == NULL) {
+            return H2X_NOMEM;
+        }
+        if (h2x_hpack_enc_init(s->enc, &s->hpack_a, 0) != H2X_OK) {
+            h2x_s_free(s, s->enc);
+            s->enc = NULL;
             return H2X_NOMEM;
         }
         s->enc_ready = 1;
-        if (s->peer_table_set) {
-            h2x_hpack_enc_set_peer_table_size(&s->enc, s->peer_table_size);
+        if (s->enc_forgot) {
+            /* freed while idle: the peer still has the old entries */
+            h2x_hpack_enc_set_peer_table_size(s->enc, 0);
+            h2x_hpack_enc_set_peer_table_size(s->enc,
+                                              s->peer_table_set
+                                              ? s->peer_table_size
+                                              : H2X_HPACK_DEFAULT_TABLE_SIZE);
+        } else if (s->peer_table_set) {
+            h2x_hpack_enc_set_peer_table_size(s->enc, s->peer_table_size);
         }
     }
 
@@ -230,7 +246,7 @@ h2x_out_headers(h2x_session_t *s, uint32_t sid, const char *status,
         status = NULL;
     }
 
-    bound = h2x_hpack_enc_bound(&s->enc, h, n);
+    bound = h2x_hpack_enc_bound(s->enc, h, n);
 
     if (status) {
         st.name = (const uint8_t *) ":status";
@@ -238,7 +254,7 @@ h2x_out_headers(h2x_session_t *s, uint32_t sid, const char *status,
         st.value = (const uint8_t *) status;
         st.value_len = 3;
         st.flags = 0;
-        bound += h2x_hpack_enc_bound(&s->enc, &st, 1);
+        bound += h2x_hpack_enc_bound(s->enc, &st, 1);
     }
 
     size = h2x_frame_header_block_size(bound, s->peer_max_frame);
@@ -249,7 +265,7 @@ h2x_out_headers(h2x_session_t *s, uint32_t sid, const char *status,
     }
 
     if (status) {
-        if (h2x_hpack_encode(&s->enc, &st, 1, p + H2X_FRAME_HEADER_SIZE,
+        if (h2x_hpack_encode(s->enc, &st, 1, p + H2X_FRAME_HEADER_SIZE,
                              bound, &w1)
             != H2X_OK)
         {
@@ -257,7 +273,7 @@ h2x_out_headers(h2x_session_t *s, uint32_t sid, const char *status,
         }
     }
 
-    if (n && h2x_hpack_encode(&s->enc, h, n, p + H2X_FRAME_HEADER_SIZE + w1,
+    if (n && h2x_hpack_encode(s->enc, h, n, p + H2X_FRAME_HEADER_SIZE + w1,
                               bound - w1, &w2)
              != H2X_OK)
     {
@@ -755,6 +771,11 @@ h2x_out_free(h2x_session_t *s)
     if (s->out_size) {
         s->out_hint = s->out_size < H2X_OUT_HINT_MAX ? s->out_size
                                                      : H2X_OUT_HINT_MAX;
+    }
+
+    if (s->obuf_size) {
+        s->obuf_hint = s->obuf_size < H2X_OBUF_HINT_MAX ? s->obuf_size
+                                                        : H2X_OBUF_HINT_MAX;
     }
 
     h2x_s_free(s, s->obuf);

@@ -315,6 +315,15 @@ h2x_name_memo(h2x_session_t *s, const h2x_header_t *f)
     p = f->name;
     len = f->name_len;
 
+    if (s->name_memo == NULL) {
+        /* an idle session freed it */
+        if (!h2x_name_valid(p, len, p[0] == ':')) {
+            return H2X_F_INVALID;
+        }
+
+        return h2x_name_kind(f);
+    }
+
     memcpy(&a, p, 8);
     memcpy(&b, p + len - 8, 8);
     c = 0;
@@ -875,4 +884,236 @@ h2x_priority_parse(const uint8_t *p, size_t len, uint8_t *urgency,
     *incremental = inc;
 
     return H2X_OK;
+}
+
+
+/* --- HTTP/1.1 chunked framing of a request body (RFC 9112 7.1) ------ */
+
+enum {
+    H2X_CHUNKED_START = 0,  /* next: a chunk head, or the last chunk */
+    H2X_CHUNKED_HEAD,       /* head bytes of the current chunk */
+    H2X_CHUNKED_DATA,       /* its data */
+    H2X_CHUNKED_CRLF,       /* the CRLF after it */
+    H2X_CHUNKED_LAST,       /* "0" CRLF */
+    H2X_CHUNKED_TRAILER,    /* trailer field i, byte off of its line */
+    H2X_CHUNKED_END,        /* the final CRLF */
+    H2X_CHUNKED_DONE
+};
+
+
+void
+h2x_chunked_init(h2x_chunked_t *c)
+{
+    memset(c, 0, sizeof(h2x_chunked_t));
+}
+
+
+/* Copies what is left of c->head into out. */
+static size_t
+h2x_chunked_head(h2x_chunked_t *c, uint8_t *out, size_t size)
+{
+    size_t  n;
+
+    n = c->head_len - c->head_pos;
+    if (n > size) {
+        n = size;
+    }
+
+    memcpy(out, c->head + c->head_pos, n);
+    c->head_pos += (uint8_t) n;
+
+    return n;
+}
+
+
+static void
+h2x_chunked_set_head(h2x_chunked_t *c, const char *s, size_t len)
+{
+    memcpy(c->head, s, len);
+    c->head_len = (uint8_t) len;
+    c->head_pos = 0;
+}
+
+
+/*
+ * One line of the trailer section, "name: value" CRLF, from byte off:
+ * the bytes are produced where they are needed, nothing is kept.
+ */
+static size_t
+h2x_chunked_field(const h2x_header_t *h, size_t off, uint8_t *out,
+    size_t size)
+{
+    size_t          w, n, at, len;
+    const uint8_t  *src;
+
+    w = 0;
+
+    while (w < size) {
+        if (off < h->name_len) {
+            src = h->name + off;
+            len = h->name_len - off;
+
+        } else if (off < h->name_len + 2) {
+            at = off - h->name_len;
+            src = (const uint8_t *) ": " + at;
+            len = 2 - at;
+
+        } else if (off < h->name_len + 2 + h->value_len) {
+            at = off - h->name_len - 2;
+            src = h->value + at;
+            len = h->value_len - at;
+
+        } else if (off < h->name_len + 4 + h->value_len) {
+            at = off - h->name_len - 2 - h->value_len;
+            src = (const uint8_t *) "\r\n" + at;
+            len = 2 - at;
+
+        } else {
+            break;
+        }
+
+        n = len < size - w ? len : size - w;
+        memcpy(out + w, src, n);
+        w += n;
+        off += n;
+    }
+
+    return w;
+}
+
+
+size_t
+h2x_chunked_frame(h2x_chunked_t *c, uint8_t *out, size_t size,
+    const uint8_t *in, size_t *in_len, int last, const h2x_header_t *tr,
+    size_t ntr)
+{
+    int       i;
+    char      hex[20];
+    size_t    w, n, avail, taken, line;
+    uint64_t  v;
+
+    avail = *in_len;
+    taken = 0;
+    w = 0;
+
+    while (w < size) {
+
+        switch (c->state) {
+
+        case H2X_CHUNKED_START:
+            if (avail > taken) {
+                /* one chunk for what is there: its size is known now */
+                c->left = avail - taken;
+
+                v = c->left;
+                i = sizeof(hex) - 2;
+                hex[i] = '\r';
+                hex[i + 1] = '\n';
+                do {
+                    hex[--i] = "0123456789abcdef"[v & 0xf];
+                    v >>= 4;
+                } while (v);
+
+                h2x_chunked_set_head(c, hex + i, sizeof(hex) - i);
+                c->state = H2X_CHUNKED_HEAD;
+                break;
+            }
+
+            if (!last) {
+                goto done;
+            }
+
+            h2x_chunked_set_head(c, "0\r\n", 3);
+            c->state = H2X_CHUNKED_LAST;
+            break;
+
+        case H2X_CHUNKED_HEAD:
+            w += h2x_chunked_head(c, out + w, size - w);
+            if (c->head_pos == c->head_len) {
+                c->state = H2X_CHUNKED_DATA;
+            }
+            break;
+
+        case H2X_CHUNKED_DATA:
+            n = c->left;
+            if (n > avail - taken) {
+                /* the caller hands the rest of the chunk later */
+                n = avail - taken;
+            }
+            if (n > size - w) {
+                n = size - w;
+            }
+            if (n == 0) {
+                goto done;
+            }
+
+            memcpy(out + w, in + taken, n);
+            w += n;
+            taken += n;
+            c->left -= n;
+
+            if (c->left == 0) {
+                h2x_chunked_set_head(c, "\r\n", 2);
+                c->state = H2X_CHUNKED_CRLF;
+            }
+            break;
+
+        case H2X_CHUNKED_CRLF:
+            w += h2x_chunked_head(c, out + w, size - w);
+            if (c->head_pos == c->head_len) {
+                c->state = H2X_CHUNKED_START;
+            }
+            break;
+
+        case H2X_CHUNKED_LAST:
+            w += h2x_chunked_head(c, out + w, size - w);
+            if (c->head_pos == c->head_len) {
+                c->field = 0;
+                c->off = 0;
+                c->state = H2X_CHUNKED_TRAILER;
+            }
+            break;
+
+        case H2X_CHUNKED_TRAILER:
+            if (tr == NULL || c->field >= ntr) {
+                h2x_chunked_set_head(c, "\r\n", 2);
+                c->state = H2X_CHUNKED_END;
+                break;
+            }
+
+            n = h2x_chunked_field(&tr[c->field], c->off, out + w, size - w);
+            w += n;
+            c->off += n;
+
+            line = tr[c->field].name_len + tr[c->field].value_len + 4;
+            if (c->off == line) {
+                c->field++;
+                c->off = 0;
+            }
+            break;
+
+        case H2X_CHUNKED_END:
+            w += h2x_chunked_head(c, out + w, size - w);
+            if (c->head_pos == c->head_len) {
+                c->state = H2X_CHUNKED_DONE;
+            }
+            break;
+
+        default: /* H2X_CHUNKED_DONE */
+            goto done;
+        }
+    }
+
+done:
+
+    *in_len = taken;
+
+    return w;
+}
+
+
+int
+h2x_chunked_done(const h2x_chunked_t *c)
+{
+    return c->state == H2X_CHUNKED_DONE;
 }

@@ -39,7 +39,12 @@ static void h2x_stream_free(h2x_session_t *s, h2x_stream_t *st);
 static int h2x_stream_error(h2x_session_t *s, uint32_t sid, uint32_t code,
     const char *reason);
 static void h2x_goaway_final(h2x_session_t *s);
+static void h2x_hpack_tables_free(h2x_session_t *s);
+static void h2x_trim_tables(h2x_session_t *s);
 static void h2x_credit(h2x_session_t *s, h2x_stream_t *st, size_t n);
+static void h2x_hb_discard(h2x_session_t *s, uint32_t error);
+static h2x_trailers_t *h2x_headers_copy(h2x_session_t *s,
+    const h2x_header_t *h, size_t n);
 
 
 static const h2x_frame_callbacks_t  h2x_session_frame_cb = {
@@ -81,7 +86,7 @@ h2x_config_init(h2x_config_t *cfg)
     cfg->max_unsent_output = 512 * 1024;
     cfg->max_control_queue = 1000;
     cfg->max_settings_entries = 32;
-    cfg->max_new_streams_per_feed = 0;     /* 2 * max_concurrent_streams */
+    cfg->max_new_streams_per_feed = 0;     /* no cap */
     cfg->rst_burst = 1000;
     cfg->rst_rate = 33;
     cfg->glitch_burst = 1000;
@@ -90,6 +95,7 @@ h2x_config_init(h2x_config_t *cfg)
     cfg->max_priority_updates = 100;
     cfg->settings_ack_timeout = 10000;
     cfg->goaway_ping_timeout = 1000;
+    cfg->header_timeout = 60000;           /* nginx's client_header_timeout */
 }
 
 
@@ -168,9 +174,8 @@ h2x_bucket_init(h2x_bucket_t *b, uint32_t burst, uint32_t rate)
 }
 
 
-/* Takes a token; 0 when the bucket is empty. */
-static int
-h2x_bucket_take(h2x_bucket_t *b, uint64_t now)
+static void
+h2x_bucket_refill(h2x_bucket_t *b, uint64_t now)
 {
     uint64_t  add;
 
@@ -186,6 +191,14 @@ h2x_bucket_take(h2x_bucket_t *b, uint64_t now)
             }
         }
     }
+}
+
+
+/* Takes a token; 0 when the bucket is empty. */
+static int
+h2x_bucket_take(h2x_bucket_t *b, uint64_t now)
+{
+    h2x_bucket_refill(b, now);
 
     if (b->tokens == 0) {
         return 0;
@@ -194,6 +207,47 @@ h2x_bucket_take(h2x_bucket_t *b, uint64_t now)
     b->tokens--;
 
     return 1;
+}
+
+
+/*
+ * Rapid reset (CVE-2023-44487): streams refused, and streams the peer
+ * reset before they got a response, draw on one token bucket.  A new
+ * stream is only announced while a token is left, so that the requests
+ * reaching the adapter are bounded by rst_burst (plus rst_rate per
+ * second) whatever the sizes of the reads: the same bytes, the same
+ * outcome.
+ */
+static int
+h2x_rapid_reset(h2x_session_t *s)
+{
+    s->stats.rapid_reset++;
+
+    return h2x_conn_error(s, H2X_ENHANCE_YOUR_CALM,
+                          "client sent too many streams that were reset "
+                          "or refused");
+}
+
+
+/* A new stream refused (RFC 9113 5.1.2, 8.7): charged, then REFUSED. */
+static int
+h2x_refuse(h2x_session_t *s, uint32_t sid, const char *reason)
+{
+    s->stats.streams_refused++;
+
+    if (!h2x_bucket_take(&s->rst_bucket, s->now)) {
+        return h2x_rapid_reset(s);
+    }
+
+    /* once: a flood of them ends in the one line above */
+    if (!s->refuse_logged) {
+        s->refuse_logged = 1;
+        h2x_s_log(s, sid, H2X_REFUSED_STREAM, reason);
+    }
+
+    h2x_hb_discard(s, H2X_REFUSED_STREAM);
+
+    return 0;
 }
 
 
@@ -326,6 +380,7 @@ h2x_stream_free(h2x_session_t *s, h2x_stream_t *st)
 
     h2x_s_free(s, st->rbuf);
     h2x_s_free(s, st->trailers);
+    h2x_s_free(s, st->rtrailers);
 
     if (s->cur == st) {
         s->cur = NULL;
@@ -669,10 +724,6 @@ h2x_session_new(const h2x_config_t *cfg, const h2x_callbacks_t *cb,
         h2x_config_init(&s->cfg);
     }
 
-    if (s->cfg.max_new_streams_per_feed == 0) {
-        s->cfg.max_new_streams_per_feed = 2 * s->cfg.max_concurrent_streams;
-    }
-
     if (s->cfg.max_frame_size < H2X_FRAME_DEFAULT_MAX_SIZE) {
         s->cfg.max_frame_size = H2X_FRAME_DEFAULT_MAX_SIZE;
     }
@@ -826,6 +877,7 @@ h2x_session_free(h2x_session_t *s)
                 }
                 h2x_s_free(s, st->rbuf);
                 h2x_s_free(s, st->trailers);
+                h2x_s_free(s, st->rtrailers);
                 h2x_s_free(s, st);
             }
         }
@@ -848,13 +900,8 @@ h2x_session_free(h2x_session_t *s)
     h2x_s_free(s, s->hbuf);
     h2x_s_free(s, s->prio_pending);
 
-    if (s->dec_ready) {
-        h2x_hpack_dec_free(&s->dec);
-    }
-
-    if (s->enc_ready) {
-        h2x_hpack_enc_free(&s->enc);
-    }
+    h2x_hpack_tables_free(s);
+    h2x_s_free(s, s->name_memo);
 
     h2x_free(s->a, (uint8_t *) s - H2X_ALLOC_HDR);
 }
@@ -889,8 +936,20 @@ h2x_dec_prepare(h2x_session_t *s)
         lim.hard_fields = 1000;
     }
 
-    if (h2x_hpack_dec_init(&s->dec, &s->hpack_a, &lim) != H2X_OK) {
+    s->dec = h2x_s_alloc(s, sizeof(h2x_hpack_dec_t));
+    if (s->dec == NULL) {
         return H2X_NOMEM;
+    }
+
+    if (h2x_hpack_dec_init(s->dec, &s->hpack_a, &lim) != H2X_OK) {
+        h2x_s_free(s, s->dec);
+        s->dec = NULL;
+        return H2X_NOMEM;
+    }
+
+    if (s->dec_saved && s->dec_max_size < s->dec->max_size) {
+        /* freed while idle: the peer's last size update still holds */
+        s->dec->max_size = s->dec_max_size;
     }
 
     s->dec_ready = 1;
@@ -922,7 +981,11 @@ h2x_trim(h2x_session_t *s)
         h2x_out_free(s);
     }
 
-    if ((s->free_streams || s->free_nodes) && !s->trim_pending) {
+    if ((s->free_streams || s->free_nodes || s->hash || s->name_memo
+         || s->enc_ready
+         || (s->dec_ready && s->dec->count == 0))
+        && !s->trim_pending)
+    {
         s->trim_pending = 1;
         s->trim_deadline = s->now + H2X_IDLE_TRIM;
     }
@@ -950,6 +1013,81 @@ h2x_trim_lists(h2x_session_t *s)
         s->free_nodes = n->next;
         h2x_s_free(s, n);
     }
+
+    h2x_trim_tables(s);
+}
+
+
+/*
+ * The stream table, the name memo and the HPACK tables: rebuilt by the
+ * next request at little cost, unlike the free lists, which a busy
+ * connection would otherwise refill for every burst.
+ */
+static void
+h2x_trim_tables(h2x_session_t *s)
+{
+    uint32_t  i;
+
+    if (s->nstreams || s->hb_kind != H2X_HB_NONE || s->in_feed) {
+        return;
+    }
+
+    if (s->hash) {
+        for (i = 0; i <= s->hash_mask; i++) {
+            if (s->hash[i]) {
+                break;
+            }
+        }
+
+        if (i > s->hash_mask) {
+            h2x_s_free(s, s->hash);
+            s->hash = NULL;
+        }
+    }
+
+    /*
+     * The HPACK tables are most of an idle session.  Ours goes: the next
+     * header block starts with a size update to 0, so the peer drops its
+     * copy too.  The peer's goes only when empty; its current maximum
+     * (set by the peer's size updates) is kept for the next block.
+     */
+
+    if (s->enc_ready) {
+        h2x_hpack_enc_free(s->enc);
+        h2x_s_free(s, s->enc);
+        s->enc = NULL;
+        s->enc_ready = 0;
+        s->enc_forgot = 1;
+    }
+
+    if (s->dec_ready && s->dec->count == 0) {
+        s->dec_max_size = s->dec->max_size;
+        s->dec_saved = 1;
+        h2x_hpack_dec_free(s->dec);
+        h2x_s_free(s, s->dec);
+        s->dec = NULL;
+        s->dec_ready = 0;
+    }
+
+    h2x_s_free(s, s->name_memo);
+    s->name_memo = NULL;
+}
+
+
+/* session end */
+static void
+h2x_hpack_tables_free(h2x_session_t *s)
+{
+    if (s->dec_ready) {
+        h2x_hpack_dec_free(s->dec);
+    }
+
+    if (s->enc_ready) {
+        h2x_hpack_enc_free(s->enc);
+    }
+
+    h2x_s_free(s, s->dec);
+    h2x_s_free(s, s->enc);
 }
 
 
@@ -957,6 +1095,16 @@ static int
 h2x_hb_prepare(h2x_session_t *s)
 {
     size_t  list;
+
+    if (s->name_memo == NULL) {
+        /* a cache: without it names are checked every time */
+        s->name_memo = h2x_s_alloc(s, H2X_NAME_MEMO_SETS
+                                      * sizeof(h2x_name_memo_t[2]));
+        if (s->name_memo) {
+            memset(s->name_memo, 0, H2X_NAME_MEMO_SETS
+                                    * sizeof(h2x_name_memo_t[2]));
+        }
+    }
 
     if (s->hbuf == NULL) {
         list = s->cfg.max_header_list_size;
@@ -1074,25 +1222,28 @@ h2x_headers_start(h2x_session_t *s, const h2x_frame_header_t *fh)
         return 0;
     }
 
-    if (++s->new_streams > s->cfg.max_new_streams_per_feed) {
-        s->stats.rapid_reset++;
-        h2x_s_log(s, sid, H2X_REFUSED_STREAM,
-                  "client sent too many streams at once");
-        h2x_hb_discard(s, H2X_REFUSED_STREAM);
-        return 0;
+    h2x_bucket_refill(&s->rst_bucket, s->now);
+
+    if (s->rst_bucket.tokens == 0) {
+        return h2x_rapid_reset(s);
     }
 
-    if (s->nslots >= s->cfg.max_concurrent_streams
-        || s->requests >= s->cfg.max_requests)
+    if (s->cfg.max_new_streams_per_feed
+        && ++s->new_streams > s->cfg.max_new_streams_per_feed)
     {
+        return h2x_refuse(s, sid, "client sent too many streams at once");
+    }
+
+    if (s->nslots >= s->cfg.max_concurrent_streams) {
         /* RFC 9113 5.1.2 */
-        s->stats.streams_refused++;
-        h2x_s_log(s, sid, H2X_REFUSED_STREAM,
-                  s->nslots >= s->cfg.max_concurrent_streams
-                  ? "client exceeded the concurrent streams limit"
-                  : "client exceeded the requests per connection limit");
-        h2x_hb_discard(s, H2X_REFUSED_STREAM);
-        return 0;
+        return h2x_refuse(s, sid,
+                          "client exceeded the concurrent streams limit");
+    }
+
+    if (s->requests >= s->cfg.max_requests) {
+        return h2x_refuse(s, sid,
+                          "client exceeded the requests per connection "
+                          "limit");
     }
 
     s->hb_kind = H2X_HB_REQUEST;
@@ -1224,6 +1375,9 @@ h2x_on_frame_header(void *data, const h2x_frame_header_t *fh)
         return 0;
 
     case H2X_FRAME_HEADERS:
+        /* slow headers: the whole block, CONTINUATIONs do not extend it */
+        s->hb_deadline = s->now + s->cfg.header_timeout;
+
         if (h2x_dec_prepare(s) != H2X_OK) {
             return h2x_conn_error(s, H2X_INTERNAL_ERROR,
                                   "out of memory for the HPACK decoder");
@@ -1487,17 +1641,10 @@ h2x_data_end(h2x_session_t *s, const h2x_frame_header_t *fh)
 }
 
 
+/* The decoder's verdict on a header block: a connection error or not. */
 static int
-h2x_on_header_block(void *data, const h2x_frame_header_t *fh,
-    const uint8_t *p, size_t len)
+h2x_hb_decoded(h2x_session_t *s, int rc)
 {
-    h2x_session_t  *s = data;
-    int             rc;
-
-    (void) fh;
-
-    rc = h2x_hpack_decode(&s->dec, p, len, 0, &s->hb_out);
-
     if (rc == H2X_ERROR) {
         /* RFC 9113 4.3 */
         return h2x_conn_error(s, H2X_COMPRESSION_ERROR,
@@ -1508,6 +1655,25 @@ h2x_on_header_block(void *data, const h2x_frame_header_t *fh,
         s->stats.hpack_bomb++;
         return h2x_conn_error(s, H2X_ENHANCE_YOUR_CALM,
                               "client sent too large header block");
+    }
+
+    return H2X_OK;
+}
+
+
+static int
+h2x_on_header_block(void *data, const h2x_frame_header_t *fh,
+    const uint8_t *p, size_t len)
+{
+    h2x_session_t  *s = data;
+    int             rc;
+
+    (void) fh;
+
+    rc = h2x_hpack_decode(s->dec, p, len, 0, &s->hb_out);
+
+    if (h2x_hb_decoded(s, rc) != H2X_OK) {
+        return H2X_ERROR;
     }
 
     s->hb_rc = rc;
@@ -1704,6 +1870,16 @@ h2x_trailers_end(h2x_session_t *s, int rc)
                                 "content-length");
     }
 
+    if (s->cb.on_data == NULL && s->hb_out.nfields && !st->released) {
+        /* for h2x_stream_read(H2X_READ_CHUNKED), bounded by the limits */
+        st->rtrailers = h2x_headers_copy(s, s->hb_out.fields,
+                                         s->hb_out.nfields);
+        if (st->rtrailers == NULL) {
+            h2x_stream_do_reset(s, st, H2X_INTERNAL_ERROR);
+            return s->failed ? H2X_ERROR : 0;
+        }
+    }
+
     st->refs++;
 
     if (!st->released) {
@@ -1735,21 +1911,13 @@ h2x_block_end(h2x_session_t *s)
     h2x_stream_t  *st;
 
     /* not NULL: the decoder computes in + len (UB with NULL) */
-    rc = h2x_hpack_decode(&s->dec, (const uint8_t *) "", 0, 1, &s->hb_out);
+    rc = h2x_hpack_decode(s->dec, (const uint8_t *) "", 0, 1, &s->hb_out);
 
     kind = s->hb_kind;
     s->hb_kind = H2X_HB_NONE;
 
-    if (rc == H2X_ERROR) {
-        /* RFC 9113 4.3 */
-        return h2x_conn_error(s, H2X_COMPRESSION_ERROR,
-                              "client sent invalid header block");
-    }
-
-    if (rc == H2X_HPACK_CALM) {
-        s->stats.hpack_bomb++;
-        return h2x_conn_error(s, H2X_ENHANCE_YOUR_CALM,
-                              "client sent too large header block");
+    if (h2x_hb_decoded(s, rc) != H2X_OK) {
+        return H2X_ERROR;
     }
 
     switch (kind) {
@@ -1798,13 +1966,9 @@ h2x_on_rst_stream(void *data, const h2x_frame_header_t *fh, uint32_t code)
         return 0;
     }
 
-    /* CVE-2023-44487: resets of streams still being answered */
-    if (!st->end_written
-        && !h2x_bucket_take(&s->rst_bucket, s->now))
-    {
-        s->stats.rapid_reset++;
-        return h2x_conn_error(s, H2X_ENHANCE_YOUR_CALM,
-                              "client sent too many RST_STREAM frames");
+    /* CVE-2023-44487: resets of streams that got no response yet */
+    if (!st->final_sent && !h2x_bucket_take(&s->rst_bucket, s->now)) {
+        return h2x_rapid_reset(s);
     }
 
     st->gone = H2X_GONE_PEER_RST;
@@ -1843,7 +2007,7 @@ h2x_settings_acked(h2x_session_t *s)
                                                s->cfg.max_frame_size);
 
     if (s->cfg.header_table_size < 4096 && s->dec_ready) {
-        (void) h2x_hpack_dec_set_max_table_size(&s->dec,
+        (void) h2x_hpack_dec_set_max_table_size(s->dec,
                                                 s->cfg.header_table_size);
     }
 
@@ -1874,7 +2038,7 @@ h2x_settings_apply(h2x_session_t *s)
         s->peer_table_size = s->set_val[H2X_SETTINGS_HEADER_TABLE_SIZE];
         s->peer_table_set = 1;
         if (s->enc_ready) {
-            h2x_hpack_enc_set_peer_table_size(&s->enc, s->peer_table_size);
+            h2x_hpack_enc_set_peer_table_size(s->enc, s->peer_table_size);
         }
     }
 
@@ -2192,6 +2356,24 @@ h2x_on_stream_error(void *data, const h2x_frame_error_t *err)
 }
 
 
+/* A header block that has been coming in for too long. */
+static int
+h2x_header_timeout(h2x_session_t *s)
+{
+    if (s->hb_kind == H2X_HB_NONE || s->cfg.header_timeout == 0
+        || s->now < s->hb_deadline)
+    {
+        return 0;
+    }
+
+    s->stats.header_timeout++;
+    (void) h2x_conn_error(s, H2X_ENHANCE_YOUR_CALM,
+                          "client did not complete a header block in time");
+
+    return 1;
+}
+
+
 /* The graceful GOAWAY's PING deadline starts at the first clock reading. */
 static void
 h2x_goaway_arm(h2x_session_t *s)
@@ -2226,6 +2408,12 @@ h2x_session_feed(h2x_session_t *s, const uint8_t *in, size_t len,
 
     s->stats.bytes_in += len;
     s->new_streams = 0;
+
+    /* a read may come before the timer: the deadline holds all the same */
+    if (h2x_header_timeout(s)) {
+        return H2X_ERROR;
+    }
+
     s->in_feed = 1;
 
     rc = h2x_frame_parse(&s->parser, in, len);
@@ -2284,6 +2472,10 @@ h2x_session_tick(h2x_session_t *s, uint64_t now)
         return;
     }
 
+    if (h2x_header_timeout(s)) {
+        return;
+    }
+
     if (s->goaway_step1 && now >= s->goaway_deadline) {
         h2x_goaway_final(s);
     }
@@ -2291,6 +2483,18 @@ h2x_session_tick(h2x_session_t *s, uint64_t now)
     if (s->trim_pending && now >= s->trim_deadline) {
         h2x_trim_lists(s);
     }
+}
+
+
+void
+h2x_session_shrink(h2x_session_t *s)
+{
+    if (s->nstreams || s->hb_kind != H2X_HB_NONE || s->in_feed) {
+        return;
+    }
+
+    h2x_trim(s);
+    h2x_trim_tables(s);
 }
 
 
@@ -2318,6 +2522,12 @@ h2x_session_next_timeout(h2x_session_t *s)
 
     if (s->trim_pending && s->trim_deadline < t) {
         t = s->trim_deadline;
+    }
+
+    if (s->hb_kind != H2X_HB_NONE && s->cfg.header_timeout
+        && s->hb_deadline < t)
+    {
+        t = s->hb_deadline;
     }
 
     return t;
@@ -2569,12 +2779,47 @@ h2x_stream_write(h2x_session_t *s, h2x_stream_t *st, const h2x_chunk_t *chunk,
 }
 
 
+/* A copy of fields in one allocation. */
+static h2x_trailers_t *
+h2x_headers_copy(h2x_session_t *s, const h2x_header_t *h, size_t n)
+{
+    size_t           i, size;
+    uint8_t         *p;
+    h2x_trailers_t  *t;
+
+    size = sizeof(h2x_trailers_t) + n * sizeof(h2x_header_t);
+    for (i = 0; i < n; i++) {
+        size += h[i].name_len + h[i].value_len;
+    }
+
+    t = h2x_s_alloc(s, size);
+    if (t == NULL) {
+        return NULL;
+    }
+
+    t->h = (h2x_header_t *) (t + 1);
+    t->n = n;
+    t->size = size;
+    p = (uint8_t *) (t->h + n);
+
+    for (i = 0; i < n; i++) {
+        t->h[i] = h[i];
+        memcpy(p, h[i].name, h[i].name_len);
+        t->h[i].name = p;
+        p += h[i].name_len;
+        memcpy(p, h[i].value, h[i].value_len);
+        t->h[i].value = p;
+        p += h[i].value_len;
+    }
+
+    return t;
+}
+
+
 int
 h2x_stream_submit_trailers(h2x_session_t *s, h2x_stream_t *st,
     const h2x_header_t *h, size_t n)
 {
-    size_t           i, size;
-    uint8_t         *p;
     h2x_trailers_t  *t;
     h2x_chunk_t      none;
 
@@ -2597,29 +2842,9 @@ h2x_stream_submit_trailers(h2x_session_t *s, h2x_stream_t *st,
     }
 
     /* copied: encoded only when the body before them has gone out */
-    size = sizeof(h2x_trailers_t) + n * sizeof(h2x_header_t);
-    for (i = 0; i < n; i++) {
-        size += h[i].name_len + h[i].value_len;
-    }
-
-    t = h2x_s_alloc(s, size);
+    t = h2x_headers_copy(s, h, n);
     if (t == NULL) {
         return H2X_NOMEM;
-    }
-
-    t->h = (h2x_header_t *) (t + 1);
-    t->n = n;
-    t->size = size;
-    p = (uint8_t *) (t->h + n);
-
-    for (i = 0; i < n; i++) {
-        t->h[i] = h[i];
-        memcpy(p, h[i].name, h[i].name_len);
-        t->h[i].name = p;
-        p += h[i].name_len;
-        memcpy(p, h[i].value, h[i].value_len);
-        t->h[i].value = p;
-        p += h[i].value_len;
     }
 
     st->trailers = t;
@@ -2673,8 +2898,8 @@ long
 h2x_stream_read(h2x_session_t *s, h2x_stream_t *st, uint8_t *buf,
     size_t len, unsigned flags)
 {
-    size_t   avail, n, hl;
-    uint8_t  hex[16];
+    size_t           avail, n, w;
+    h2x_trailers_t  *t;
 
     if (st->state == H2X_ST_CLOSED && st->gone != H2X_GONE_NORMAL) {
         return H2X_ERROR;
@@ -2682,51 +2907,47 @@ h2x_stream_read(h2x_session_t *s, h2x_stream_t *st, uint8_t *buf,
 
     avail = st->rbuf_end - st->rbuf_start;
 
+    if (flags & H2X_READ_CHUNKED) {
+        if (h2x_chunked_done(&st->rchunk)) {
+            st->eof_read = 1;
+            return 0;
+        }
+
+        t = st->recv_end ? st->rtrailers : NULL;
+        n = avail;
+
+        w = h2x_chunked_frame(&st->rchunk, buf, len,
+                              avail ? st->rbuf + st->rbuf_start : NULL, &n,
+                              st->recv_end, t ? t->h : NULL, t ? t->n : 0);
+
+        /* taken from the buffer: credited as today, by the body bytes */
+        if (n) {
+            st->rbuf_start += n;
+            if (st->rbuf_start == st->rbuf_end) {
+                st->rbuf_start = 0;
+                st->rbuf_end = 0;
+            }
+            h2x_credit(s, st, n);
+        }
+
+        if (w == 0 && len) {
+            if (h2x_chunked_done(&st->rchunk)) {
+                st->eof_read = 1;
+                return 0;
+            }
+            return H2X_AGAIN;
+        }
+
+        return (long) w;
+    }
+
     if (avail == 0) {
         if (!st->recv_end) {
             return H2X_AGAIN;
         }
 
-        if ((flags & H2X_READ_CHUNKED) && !st->chunked_eof) {
-            if (len < 5) {
-                return H2X_ERROR;
-            }
-            memcpy(buf, "0\r\n\r\n", 5);
-            st->chunked_eof = 1;
-            return 5;
-        }
-
         st->eof_read = 1;
         return 0;
-    }
-
-    if (flags & H2X_READ_CHUNKED) {
-        if (len < 16) {
-            return H2X_ERROR;
-        }
-
-        n = avail < len - 12 ? avail : len - 12;
-
-        hl = 0;
-        do {
-            hex[hl] = "0123456789abcdef"[(n >> (4 * hl)) & 0xf];
-            hl++;
-        } while (hl < 8 && (n >> (4 * hl)) != 0);
-
-        for (avail = 0; avail < hl; avail++) {
-            buf[avail] = hex[hl - 1 - avail];
-        }
-
-        buf[hl] = '\r';
-        buf[hl + 1] = '\n';
-        memcpy(buf + hl + 2, st->rbuf + st->rbuf_start, n);
-        buf[hl + 2 + n] = '\r';
-        buf[hl + 3 + n] = '\n';
-
-        st->rbuf_start += n;
-        h2x_credit(s, st, n);
-
-        return (long) (hl + 4 + n);
     }
 
     n = avail < len ? avail : len;

@@ -79,8 +79,15 @@ typedef struct {
 
     /* abuse budgets */
     uint32_t    max_settings_entries;     /* 32 per SETTINGS frame */
-    uint32_t    max_new_streams_per_feed; /* 0: 2 * max_concurrent_streams */
-    uint32_t    rst_burst;                /* 1000 peer resets ... */
+    uint32_t    max_new_streams_per_feed; /* 0: no cap; refused beyond */
+    /*
+     * Rapid reset: refused streams and streams the peer resets before
+     * their response draw on this bucket; when it is empty, GOAWAY
+     * ENHANCE_YOUR_CALM.  A new stream reaches on_request only while a
+     * token is left: at most rst_burst (+ rst_rate per second) requests
+     * of a HEADERS + RST_STREAM flood, whatever the read sizes.
+     */
+    uint32_t    rst_burst;                /* 1000 tokens ... */
     uint32_t    rst_rate;                 /* ... refilled at 33/s */
     uint32_t    glitch_burst;             /* 1000 glitches ... */
     uint32_t    glitch_rate;              /* ... refilled at 100/s */
@@ -89,6 +96,12 @@ typedef struct {
     uint32_t    max_priority_updates;     /* 100 buffered for idle streams */
     uint32_t    settings_ack_timeout;     /* 10000 ms, then SETTINGS_TIMEOUT */
     uint32_t    goaway_ping_timeout;      /* 1000 ms: graceful GOAWAY step 2 */
+    /*
+     * A header block (HEADERS and its CONTINUATIONs) must be complete
+     * this long after its HEADERS frame began, CONTINUATIONs do not
+     * extend it; then GOAWAY ENHANCE_YOUR_CALM.  0: no deadline.
+     */
+    uint32_t    header_timeout;           /* 60000 ms */
 } h2x_config_t;
 
 
@@ -153,7 +166,7 @@ typedef struct {
     uint64_t    bytes_out;
 
     /* each abuse detection */
-    uint64_t    rapid_reset;
+    uint64_t    rapid_reset;            /* reset budget ran out */
     uint64_t    stream_errors;          /* MadeYouReset budget tripped */
     uint64_t    continuation_flood;
     uint64_t    header_too_large;       /* 431 / reset */
@@ -166,6 +179,7 @@ typedef struct {
     uint64_t    unknown_frame_flood;
     uint64_t    control_queue_flood;
     uint64_t    stream_id_exhausted;
+    uint64_t    header_timeout;         /* header block too slow */
 } h2x_stats_t;
 
 
@@ -271,10 +285,26 @@ long h2x_session_feed(h2x_session_t *s, const uint8_t *in, size_t len,
 
 /*
  * Timers: call when the deadline given by next_timeout passes.  They
- * are: the SETTINGS ACK timeout, step 2 of a graceful GOAWAY, and one
+ * are: the SETTINGS ACK timeout, step 2 of a graceful GOAWAY, the
+ * deadline of a header block being received (header_timeout), and one
  * second after the session went idle, the release of its free lists.
  */
 void h2x_session_tick(h2x_session_t *s, uint64_t now);
+
+/*
+ * No stream open: give back now what the session can rebuild cheaply
+ * (the stream table, our HPACK table, the peer's if empty), as
+ * h2x_session_tick() does a second after the session went idle; the free
+ * lists of streams and chunks wait for that tick, so that a connection
+ * busy in bursts does not allocate them again for each.  For hosts that
+ * keep many idle connections and free their own buffers at once.  The
+ * next response block then starts with HPACK size updates (0, then the
+ * table size) so that the peer drops our old entries; the peer's table
+ * is its state and stays while it holds entries.  Does nothing while
+ * streams are open or a header block is in progress.
+ */
+void h2x_session_shrink(h2x_session_t *s);
+
 /* Absolute time of the next engine deadline, or UINT64_MAX. */
 uint64_t h2x_session_next_timeout(h2x_session_t *s);
 
@@ -391,13 +421,47 @@ void h2x_stream_consumed(h2x_session_t *s, h2x_stream_t *st, size_t n);
  * the window.  Returns the bytes copied, 0 at the end of the body,
  * H2X_AGAIN when none is buffered yet, H2X_ERROR after a reset.  With
  * H2X_READ_CHUNKED the body is framed as HTTP/1.1 chunked encoding
- * ("%x\r\n" data "\r\n" ... "0\r\n\r\n"), for hosts whose body readers
- * need it when there is no content-length.
+ * ("%x\r\n" data "\r\n" ... "0\r\n" trailers "\r\n", see
+ * h2x_chunked_frame()), for hosts whose body readers need it when there
+ * is no content-length; any len works, the framing carries over between
+ * calls.  Use one mode per stream.  Request trailers (kept by the engine
+ * when on_data is NULL) become the chunked trailer section.
  */
 #define H2X_READ_CHUNKED          0x1
 
 long h2x_stream_read(h2x_session_t *s, h2x_stream_t *st, uint8_t *buf,
     size_t len, unsigned flags);
+
+/*
+ * HTTP/1.1 chunked framing (RFC 9112 7.1) of a body that arrives in
+ * pieces, into output buffers of any size: the one implementation behind
+ * H2X_READ_CHUNKED, for adapters that keep request bodies themselves
+ * (delivered by on_data, read on another thread, ...).
+ *
+ * Each call writes at most size bytes into out and returns their number.
+ * in / *in_len are the body bytes the caller holds and has not handed
+ * over yet; *in_len is set to the bytes taken, which the caller drops
+ * (and credits: h2x_stream_consumed()).  Bytes not taken must come first
+ * in the next call.  last: the body ends after them; then the last chunk
+ * and the trailer section (tr, ntr: the same array on every call; may be
+ * NULL) follow.  0 with h2x_chunked_done() false: more body is needed.
+ */
+typedef struct {
+    uint64_t                   left;      /* data left of this chunk */
+    size_t                     field;     /* trailer being written */
+    size_t                     off;       /* its bytes written */
+    uint8_t                    head[20];  /* chunk head, CRLF, "0" CRLF */
+    uint8_t                    head_len;
+    uint8_t                    head_pos;
+    uint8_t                    state;
+} h2x_chunked_t;
+
+void h2x_chunked_init(h2x_chunked_t *c);
+size_t h2x_chunked_frame(h2x_chunked_t *c, uint8_t *out, size_t size,
+    const uint8_t *in, size_t *in_len, int last, const h2x_header_t *tr,
+    size_t ntr);
+int h2x_chunked_done(const h2x_chunked_t *c);
+
 
 /*
  * The adapter is done with the stream; frees its slot if it holds one.  If

@@ -99,7 +99,6 @@ struct h2x_stream_s {
     unsigned                   in_sched:1;
     unsigned                   completed:1;   /* response fully queued */
     unsigned                   eof_read:1;    /* h2x_stream_read EOF */
-    unsigned                   chunked_eof:1;
 
     uint32_t                   close_code;
 
@@ -129,6 +128,8 @@ struct h2x_stream_s {
     size_t                     rbuf_size;
     size_t                     rbuf_start;
     size_t                     rbuf_end;
+    h2x_trailers_t            *rtrailers;     /* request trailers, kept */
+    h2x_chunked_t              rchunk;        /* H2X_READ_CHUNKED state */
 };
 
 
@@ -176,8 +177,9 @@ struct h2x_session_s {
     size_t                     mem;
 
     h2x_frame_parser_t         parser;
-    h2x_hpack_dec_t            dec;
-    h2x_hpack_enc_t            enc;
+    /* allocated with their tables; an idle session frees them */
+    h2x_hpack_dec_t           *dec;
+    h2x_hpack_enc_t           *enc;
 
     h2x_stats_t                stats;
     uint64_t                   now;
@@ -194,7 +196,11 @@ struct h2x_session_s {
     unsigned                   enc_ready:1;
     unsigned                   clock:1;        /* now seen once */
     unsigned                   trim_pending:1;
+    unsigned                   enc_forgot:1;   /* peer holds our old table */
+    unsigned                   dec_saved:1;    /* dec_max_size to restore */
+    uint32_t                   dec_max_size;
     unsigned                   nomem:1;        /* a control frame lost */
+    unsigned                   refuse_logged:1;
     uint64_t                   trim_deadline;
 
     uint64_t                   settings_deadline;
@@ -253,6 +259,7 @@ struct h2x_session_s {
     uint32_t                   nprio_pending;
 
     /* header block */
+    uint64_t                   hb_deadline;    /* header_timeout */
     uint8_t                    hb_kind;
     uint8_t                    hb_flags;       /* of the HEADERS frame */
     uint32_t                   hb_stream_id;
@@ -272,6 +279,7 @@ struct h2x_session_s {
     h2x_out_t                 *out;
     size_t                     out_size;
     size_t                     out_hint;       /* out_size before a trim */
+    size_t                     obuf_hint;      /* obuf_size before a trim */
     size_t                     out_head;       /* first unsent entry */
     size_t                     out_count;
     size_t                     out_head_off;   /* sent bytes of the head */
@@ -282,7 +290,7 @@ struct h2x_session_s {
     h2x_stream_t              *sched[H2X_URGENCY_LEVELS];
     uint32_t                   sched_mask;
 
-    h2x_name_memo_t            name_memo[H2X_NAME_MEMO_SETS][2];
+    h2x_name_memo_t          (*name_memo)[2];   /* NULL while idle */
 };
 
 

@@ -21,6 +21,7 @@
 #define H2X_APACHE_H
 
 #include "apr.h"
+#include "apr_atomic.h"
 #include "apr_pools.h"
 #include "apr_poll.h"
 #include "apr_thread_mutex.h"
@@ -41,6 +42,9 @@
 #define H2X_APACHE_NET_OUT          "H2X_NET_OUT"
 #define H2X_APACHE_RESPONSE         "H2X_RESPONSE"
 #define H2X_APACHE_STATUS_HANDLER   "h2x-status"
+
+/* a connection may always have this many streams in the worker pool */
+#define H2X_APACHE_CONN_MIN_WORKERS 4
 
 
 /* --- configuration (h2x_apache_config.c) ------------------------------ */
@@ -71,6 +75,7 @@ typedef struct {
     apr_int64_t                max_stream_errors;
     apr_int64_t                max_priority_updates;
     apr_int64_t                settings_timeout;
+    apr_int64_t                header_timeout;     /* seconds, 0: none */
     apr_int64_t                stream_timeout;     /* seconds, 0: Timeout */
 } h2x_apache_srv_conf_t;
 
@@ -96,6 +101,8 @@ void h2x_apache_config_pre(void);
 /* --- takeover (h2x_apache_proto.c) ------------------------------------ */
 
 extern int                     h2x_apache_mpm_ok;   /* threaded MPM */
+extern int                     h2x_apache_mpm_async;  /* mpm_event */
+extern int                     h2x_apache_mpm_waitio; /* ASYNC_WAITIO */
 extern module                 *h2x_apache_mpm_module;
 
 void h2x_apache_proto_register_hooks(void);
@@ -120,6 +127,8 @@ struct h2x_apache_chunk_s {
     apr_size_t                 len;
     apr_size_t                 cap;
     apr_size_t                 pos;       /* request side: bytes taken */
+    int                        fd;        /* >= 0: a file range, no data */
+    apr_off_t                  foff;
     uint8_t                    data[1];
 };
 
@@ -157,7 +166,11 @@ struct h2x_apache_stream_s {
     apr_size_t                 in_consumed;    /* credit c1 has to give */
     h2x_apache_chunk_t        *out_head;
     h2x_apache_chunk_t        *out_tail;
-    apr_size_t                 out_mem;        /* shared + in the engine */
+    /* atomic: response bytes queued (shared + in the engine), and "the
+     * worker waits for room", so that c1 releases chunks without the lock
+     * and takes it only to wake the worker */
+    volatile apr_uint32_t      out_mem;
+    volatile apr_uint32_t      out_waiting;
     h2x_apache_block_t        *hdr_head;       /* 1xx and final */
     h2x_apache_block_t        *hdr_tail;
     h2x_apache_block_t        *trailers;
@@ -175,19 +188,22 @@ struct h2x_apache_stream_s {
     h2x_apache_stream_t       *all_next;
     h2x_apache_stream_t       *all_prev;
     apr_size_t                 engine_chunks;  /* chunks in the engine */
+    apr_time_t                 progress;       /* output last moved */
     unsigned                   final_sent:1;
     unsigned                   end_sent:1;
     unsigned                   complete:1;     /* END_STREAM queued */
     unsigned                   closed:1;
     unsigned                   handed_off:1;
     unsigned                   done_seen:1;
+    unsigned                   scheduled:1;    /* in the worker pool */
+    h2x_apache_stream_t       *pend_next;      /* waits for the share */
 
     /* worker only */
     apr_interval_time_t        timeout;
     apr_size_t                 max_mem;
     unsigned                   headers_done:1; /* final block handed over */
     unsigned                   chunked_in:1;   /* present the body chunked */
-    unsigned                   in_last_sent:1;
+    h2x_chunked_t              chunking;       /* the engine's framing */
     h2x_apache_chunk_t        *cur;            /* being filled */
     apr_size_t                 cur_cap;
     h2x_apache_block_t        *w_trailers;     /* from r->trailers_out */
@@ -205,10 +221,13 @@ struct h2x_apache_conn_s {
     server_rec                *s;         /* the vhost that claimed it */
     const char                *protocol;  /* "h2" or "h2c" */
     h2x_session_t             *session;
-    apr_pollset_t             *pollset;
+    apr_pollset_t             *pollset;   /* in ppool, while on a thread */
+    apr_pool_t                *ppool;
     apr_socket_t              *socket;
     apr_bucket_brigade        *bb_in;
     apr_bucket_brigade        *bb_out;
+    char                      *wbuf;      /* TLS: output gathered here */
+    int                        tls;
 
     apr_thread_mutex_t        *mutex;
     apr_thread_cond_t         *done_cond;
@@ -218,12 +237,20 @@ struct h2x_apache_conn_s {
     int                        c1_waiting;   /* c1 waits for done_cond */
 
     h2x_apache_stream_t       *streams;      /* c1 only */
+    h2x_apache_stream_t       *pend_head;    /* c1: over the share */
+    h2x_apache_stream_t       *pend_tail;
+    int                        running;      /* c1: scheduled, not done */
     h2x_apache_chunk_t        *engine_list;  /* c1 only */
     apr_uint32_t               next_c2_id;
     int                        stopping;     /* set by child_stopping */
     int                        goaway_sent;
     int                        sweep;        /* streams may be freed */
+    int                        release;      /* sent streams to release */
     apr_time_t                 idle_since;
+    apr_time_t                 stall_check;  /* next look for stalls */
+    int                        parked;       /* idle, back in the MPM */
+    int                        drained;      /* last read saw EAGAIN */
+    int                        finished;     /* session torn down */
     h2x_apache_conn_t         *live_next;    /* global list */
     h2x_apache_conn_t         *live_prev;
 };
@@ -231,6 +258,8 @@ struct h2x_apache_conn_s {
 
 /* h2x_apache_session.c */
 int h2x_apache_session_run(h2x_apache_conn_t *hc);
+void h2x_apache_chunk_free(h2x_apache_chunk_t *ch);
+void h2x_apache_session_pre_close(h2x_apache_conn_t *hc);
 void h2x_apache_session_child_stopping(int graceful);
 void h2x_apache_session_child_init(apr_pool_t *pchild);
 void h2x_apache_stream_mark(h2x_apache_stream_t *hs);
@@ -242,6 +271,8 @@ apr_status_t h2x_apache_workers_child_init(apr_pool_t *pchild, server_rec *s);
 void h2x_apache_workers_push(h2x_apache_stream_t *hs);
 int h2x_apache_workers_cancel(h2x_apache_stream_t *hs);
 void h2x_apache_workers_stats(int *threads, int *busy, int *queued);
+int h2x_apache_workers_share(void);
+void h2x_apache_workers_conn_busy(int delta);
 
 /* h2x_apache_stream.c */
 conn_rec *h2x_apache_c2_create(h2x_apache_stream_t *hs);

@@ -83,6 +83,8 @@ static const h2x_apache_num_t  h2x_num_max_priority_updates =
     { H2X_OFF(max_priority_updates), 0, 1000000 };
 static const h2x_apache_num_t  h2x_num_settings_timeout =
     { H2X_OFF(settings_timeout), 100, 3600000 };
+static const h2x_apache_num_t  h2x_num_header_timeout =
+    { H2X_OFF(header_timeout), 0, 86400 };
 static const h2x_apache_num_t  h2x_num_stream_timeout =
     { H2X_OFF(stream_timeout), 0, 86400 };
 
@@ -305,6 +307,11 @@ h2x_apache_engine_config(server_rec *s, h2x_config_t *cfg)
 
 #undef H2X_SET
 
+    /* seconds, like mod_reqtimeout's header= (per header block here) */
+    if (conf->header_timeout != H2X_APACHE_UNSET) {
+        cfg->header_timeout = (uint32_t) conf->header_timeout * 1000;
+    }
+
     /* as mod_http2: no limit unless H2XMaxRequests says so */
     cfg->max_requests = (conf->max_requests > 0)
                         ? (uint32_t) conf->max_requests : UINT32_MAX;
@@ -334,7 +341,7 @@ h2x_apache_stream_mem(server_rec *s)
     h2x_apache_srv_conf_t  *conf = h2x_apache_srv_conf(s);
 
     return conf->stream_max_mem_size > 0
-           ? (apr_size_t) conf->stream_max_mem_size : 65536;
+           ? (apr_size_t) conf->stream_max_mem_size : 131072;
 }
 
 
@@ -383,11 +390,12 @@ const command_rec h2x_apache_cmds[] = {
     H2X_NUM("H2XMaxSettingsEntries", h2x_num_max_settings_entries,
             "entries in one SETTINGS frame (default 32)"),
     H2X_NUM("H2XMaxNewStreamsPerRead", h2x_num_max_new_streams,
-            "streams opened by one read (default 2 x H2XMaxSessionStreams)"),
+            "streams opened by one read (default: no limit)"),
     H2X_NUM("H2XResetBurst", h2x_num_rst_burst,
-            "peer RST_STREAM budget (default 1000)"),
+            "budget of streams reset before their response or refused "
+            "(default 1000)"),
     H2X_NUM("H2XResetRate", h2x_num_rst_rate,
-            "peer RST_STREAM refill per second (default 33)"),
+            "reset budget refill per second (default 33)"),
     H2X_NUM("H2XGlitchBurst", h2x_num_glitch_burst,
             "budget of useless frames (default 1000)"),
     H2X_NUM("H2XGlitchRate", h2x_num_glitch_rate,
@@ -398,6 +406,9 @@ const command_rec h2x_apache_cmds[] = {
             "PRIORITY_UPDATEs buffered for idle streams (default 100)"),
     H2X_NUM("H2XSettingsTimeout", h2x_num_settings_timeout,
             "milliseconds to wait for a SETTINGS ACK (default 10000)"),
+    H2X_NUM("H2XHeaderTimeout", h2x_num_header_timeout,
+            "seconds a request header block may take to arrive, "
+            "CONTINUATION frames included (default 60, 0: none)"),
     H2X_NUM("H2XStreamTimeout", h2x_num_stream_timeout,
             "seconds a stream may wait on its peer (default: Timeout)"),
     AP_INIT_TAKE1("H2XMinWorkers", h2x_apache_set_workers, NULL, RSRC_CONF,

@@ -38,8 +38,10 @@
 APLOG_USE_MODULE(h2x);
 
 
-#define H2X_APACHE_CHUNK_MAX   (32 * 1024)
+#define H2X_APACHE_CHUNK_MAX   (64 * 1024)
 #define H2X_APACHE_H1_MAX      (16 * 1024)
+#define H2X_APACHE_FILE_MIN    (16 * 1024)   /* smaller ranges: copied */
+#define H2X_APACHE_FILE_COST   4096
 
 
 static ap_filter_rec_t  *h2x_apache_net_in_handle;
@@ -348,10 +350,18 @@ h2x_apache_out_wait(h2x_apache_stream_t *hs, apr_size_t *room)
 {
     h2x_apache_conn_t  *hc = hs->conn;
     apr_status_t        rv = APR_SUCCESS;
+    apr_uint32_t        used;
 
     apr_thread_mutex_lock(hc->mutex);
 
-    while (!hs->aborted && hs->out_mem >= hs->max_mem) {
+    while (!hs->aborted
+           && apr_atomic_read32(&hs->out_mem) >= hs->max_mem)
+    {
+        /* c1 lowers out_mem without the lock: say we wait, look again */
+        apr_atomic_set32(&hs->out_waiting, 1);
+        if (apr_atomic_read32(&hs->out_mem) < hs->max_mem) {
+            break;
+        }
         hs->waiting = 1;
         rv = apr_thread_cond_timedwait(hs->cond, hc->mutex, hs->timeout);
         hs->waiting = 0;
@@ -361,12 +371,19 @@ h2x_apache_out_wait(h2x_apache_stream_t *hs, apr_size_t *room)
         rv = APR_SUCCESS;
     }
 
+    apr_atomic_set32(&hs->out_waiting, 0);
+
+    used = apr_atomic_read32(&hs->out_mem);
+    if (used < hs->max_mem) {
+        rv = APR_SUCCESS;
+    }
+
     if (hs->aborted) {
         rv = APR_ECONNABORTED;
     }
 
     if (rv == APR_SUCCESS) {
-        *room = hs->max_mem - hs->out_mem;
+        *room = hs->max_mem - used;
     }
 
     apr_thread_mutex_unlock(hc->mutex);
@@ -391,7 +408,7 @@ h2x_apache_out_push(h2x_apache_stream_t *hs, int eos)
     apr_thread_mutex_lock(hc->mutex);
 
     if (ch) {
-        hs->out_mem -= ch->cap - ch->len;
+        apr_atomic_sub32(&hs->out_mem, (apr_uint32_t) (ch->cap - ch->len));
         if (ch->len == 0) {
             free(ch);
 
@@ -455,10 +472,9 @@ h2x_apache_out_room(h2x_apache_stream_t *hs, apr_size_t want)
     ch->len = 0;
     ch->cap = cap;
     ch->pos = 0;
+    ch->fd = -1;
 
-    apr_thread_mutex_lock(hs->conn->mutex);
-    hs->out_mem += cap;
-    apr_thread_mutex_unlock(hs->conn->mutex);
+    apr_atomic_add32(&hs->out_mem, (apr_uint32_t) cap);
 
     hs->cur = ch;
 
@@ -494,6 +510,64 @@ h2x_apache_out_write(h2x_apache_stream_t *hs, const char *data,
 }
 
 
+/*
+ * A file range goes to the c1 thread as a reference: a dup() of the
+ * descriptor, read there when the engine sends it (into the TLS buffer,
+ * or the cleartext one).  The worker neither copies nor waits for the
+ * client; a file chunk costs H2X_APACHE_FILE_COST of the stream's
+ * budget, which bounds the descriptors one stream holds.
+ */
+static apr_status_t
+h2x_apache_out_file_ref(h2x_apache_stream_t *hs, int fd, apr_off_t off,
+                        apr_size_t len)
+{
+    h2x_apache_conn_t   *hc = hs->conn;
+    h2x_apache_chunk_t  *ch;
+    apr_size_t           room;
+    apr_status_t         rv;
+
+    h2x_apache_out_push(hs, 0);
+
+    rv = h2x_apache_out_wait(hs, &room);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+
+    ch = malloc(sizeof(*ch));
+    if (ch == NULL) {
+        return APR_ENOMEM;
+    }
+
+    ch->fd = dup(fd);
+    if (ch->fd < 0) {
+        rv = errno;
+        free(ch);
+        return rv;
+    }
+
+    ch->next = NULL;
+    ch->stream = hs;
+    ch->len = len;
+    ch->cap = H2X_APACHE_FILE_COST;
+    ch->pos = 0;
+    ch->foff = off;
+
+    apr_atomic_add32(&hs->out_mem, (apr_uint32_t) ch->cap);
+
+    apr_thread_mutex_lock(hc->mutex);
+    if (hs->out_tail) {
+        hs->out_tail->next = ch;
+    } else {
+        hs->out_head = ch;
+    }
+    hs->out_tail = ch;
+    h2x_apache_stream_mark(hs);
+    apr_thread_mutex_unlock(hc->mutex);
+
+    return APR_SUCCESS;
+}
+
+
 /* A file range, read from the file straight into the output queue. */
 static apr_status_t
 h2x_apache_out_file(h2x_apache_stream_t *hs, apr_bucket *e)
@@ -508,6 +582,10 @@ h2x_apache_out_file(h2x_apache_stream_t *hs, apr_bucket *e)
     rv = apr_os_file_get(&fd, fb->fd);
     if (rv != APR_SUCCESS) {
         return rv;
+    }
+
+    if (left >= H2X_APACHE_FILE_MIN) {
+        return h2x_apache_out_file_ref(hs, fd, off, left);
     }
 
     while (left > 0) {
@@ -710,35 +788,37 @@ h2x_apache_stage_grow(h2x_apache_stream_t *hs, apr_size_t need)
 }
 
 
-/* Move request bytes from the shared queue to the stage.  Under lock. */
+/*
+ * Move request bytes from the shared queue to the stage, framed by the
+ * engine when chunked.  Under lock.
+ */
 static apr_status_t
 h2x_apache_in_take(h2x_apache_stream_t *hs)
 {
     h2x_apache_chunk_t  *ch;
     h2x_apache_block_t  *t;
-    apr_size_t           n, i, need;
-    int                  w;
+    apr_size_t           n, i, need, taken;
 
     ch = hs->in_head;
 
     if (ch != NULL) {
         n = ch->len - ch->pos;
+
+        /* room for a whole chunk: size line, data, CRLF */
         if (h2x_apache_stage_grow(hs, n + 24) != APR_SUCCESS) {
             return APR_ENOMEM;
         }
 
         if (hs->chunked_in) {
-            w = apr_snprintf(hs->stage + hs->stage_len, 24, "%lx\r\n",
-                             (unsigned long) n);
-            hs->stage_len += (apr_size_t) w;
-        }
+            taken = n;
+            hs->stage_len += h2x_chunked_frame(&hs->chunking,
+                                 (uint8_t *) hs->stage + hs->stage_len,
+                                 hs->stage_size - hs->stage_len,
+                                 ch->data + ch->pos, &taken, 0, NULL, 0);
 
-        memcpy(hs->stage + hs->stage_len, ch->data + ch->pos, n);
-        hs->stage_len += n;
-
-        if (hs->chunked_in) {
-            memcpy(hs->stage + hs->stage_len, "\r\n", 2);
-            hs->stage_len += 2;
+        } else {
+            memcpy(hs->stage + hs->stage_len, ch->data + ch->pos, n);
+            hs->stage_len += n;
         }
 
         hs->in_head = ch->next;
@@ -765,25 +845,11 @@ h2x_apache_in_take(h2x_apache_stream_t *hs)
         return APR_ENOMEM;
     }
 
-    memcpy(hs->stage + hs->stage_len, "0\r\n", 3);
-    hs->stage_len += 3;
-
-    for (i = 0; t && i < t->n; i++) {
-        memcpy(hs->stage + hs->stage_len, t->fields[i].name,
-               t->fields[i].name_len);
-        hs->stage_len += t->fields[i].name_len;
-        memcpy(hs->stage + hs->stage_len, ": ", 2);
-        hs->stage_len += 2;
-        memcpy(hs->stage + hs->stage_len, t->fields[i].value,
-               t->fields[i].value_len);
-        hs->stage_len += t->fields[i].value_len;
-        memcpy(hs->stage + hs->stage_len, "\r\n", 2);
-        hs->stage_len += 2;
-    }
-
-    memcpy(hs->stage + hs->stage_len, "\r\n", 2);
-    hs->stage_len += 2;
-    hs->in_last_sent = 1;
+    taken = 0;
+    hs->stage_len += h2x_chunked_frame(&hs->chunking,
+                         (uint8_t *) hs->stage + hs->stage_len,
+                         hs->stage_size - hs->stage_len, NULL, &taken, 1,
+                         t ? t->fields : NULL, t ? t->n : 0);
 
     return APR_SUCCESS;
 }
@@ -812,7 +878,7 @@ h2x_apache_in_fill(h2x_apache_stream_t *hs, apr_read_type_e block)
         }
 
         if (hs->in_eos) {
-            if (hs->chunked_in && !hs->in_last_sent) {
+            if (hs->chunked_in && !h2x_chunked_done(&hs->chunking)) {
                 rv = h2x_apache_in_take(hs);
             } else {
                 rv = APR_EOF;

@@ -37,6 +37,8 @@ APLOG_USE_MODULE(h2x);
 
 
 int      h2x_apache_mpm_ok;
+int      h2x_apache_mpm_async;
+int      h2x_apache_mpm_waitio;
 module  *h2x_apache_mpm_module;
 
 APR_DECLARE_OPTIONAL_FN(int, http2_is_h2, (conn_rec *));
@@ -282,7 +284,37 @@ h2x_apache_process_connection(conn_rec *c)
         hc = h2x_apache_conn_create(c, s, "h2c");
     }
 
+    if (hc->finished) {
+        /* closed already: nothing to resume */
+        c->keepalive = AP_CONN_CLOSE;
+        if (c->cs) {
+            c->cs->state = CONN_STATE_LINGER;
+        }
+        return DONE;
+    }
+
     return h2x_apache_session_run(hc);
+}
+
+
+/* mpm_event closes an idle connection we left to it: GOAWAY first. */
+static int
+h2x_apache_pre_close_connection(conn_rec *c)
+{
+    h2x_apache_conn_t  *hc;
+
+    if (c->master) {
+        return DECLINED;
+    }
+
+    hc = h2x_apache_conn_get(c);
+    if (hc == NULL || !hc->parked) {
+        return DECLINED;
+    }
+
+    h2x_apache_session_pre_close(hc);
+
+    return DECLINED;
 }
 
 
@@ -399,6 +431,23 @@ h2x_apache_proto_post_config(apr_pool_t *pconf, server_rec *s)
 
     h2x_apache_mpm_ok = (threaded != AP_MPMQ_NOT_SUPPORTED);
 
+    /* mpm_event: idle connections go back to it (see the session loop) */
+    if (ap_mpm_query(AP_MPMQ_IS_ASYNC, &h2x_apache_mpm_async)
+        != APR_SUCCESS)
+    {
+        h2x_apache_mpm_async = 0;
+    }
+
+#ifdef AP_MPMQ_CAN_WAITIO
+    if (ap_mpm_query(AP_MPMQ_CAN_WAITIO, &h2x_apache_mpm_waitio)
+        != APR_SUCCESS)
+    {
+        h2x_apache_mpm_waitio = 0;
+    }
+#else
+    h2x_apache_mpm_waitio = 0;
+#endif
+
     if (!h2x_apache_mpm_ok) {
         for (vs = s; vs; vs = vs->next) {
             if (h2x_apache_engine_enabled(vs)) {
@@ -430,6 +479,8 @@ h2x_apache_proto_register_hooks(void)
                          APR_HOOK_FIRST);
     ap_hook_process_connection(h2x_apache_process_connection, after, before,
                                APR_HOOK_LAST);
+    ap_hook_pre_close_connection(h2x_apache_pre_close_connection, NULL, NULL,
+                                 APR_HOOK_MIDDLE);
     ap_hook_post_read_request(h2x_apache_post_read_request, NULL, NULL,
                               APR_HOOK_MIDDLE);
     ap_hook_fixups(h2x_apache_fixups, NULL, NULL, APR_HOOK_FIRST);

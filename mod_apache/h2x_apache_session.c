@@ -16,6 +16,9 @@
  * to it.
  */
 
+#include <errno.h>
+#include <unistd.h>
+
 #include "apr_strings.h"
 #include "apr_thread_proc.h"
 
@@ -26,6 +29,7 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "http_ssl.h"
 #include "scoreboard.h"
 #include "ap_mpm.h"
 
@@ -36,6 +40,7 @@ APLOG_USE_MODULE(h2x);
 
 #define H2X_APACHE_READ_SIZE   65536
 #define H2X_APACHE_SEGS        64
+#define H2X_APACHE_TLS_WRITE   (64 * 1024)
 
 
 /* Connections of this child, for child_stopping. */
@@ -173,12 +178,88 @@ h2x_apache_engine_unlink(h2x_apache_conn_t *hc, h2x_apache_chunk_t *ch)
 }
 
 
+/* Response chunks that are file ranges own a dup()ed descriptor. */
+void
+h2x_apache_chunk_free(h2x_apache_chunk_t *ch)
+{
+    if (ch->fd >= 0) {
+        close(ch->fd);
+    }
+
+    free(ch);
+}
+
+
 /* --- engine callbacks (c1 thread) -------------------------------------- */
 
 static const char *
 h2x_apache_pstrn(apr_pool_t *p, const h2x_str_t *s)
 {
     return s->data ? apr_pstrmemdup(p, s->data, s->len) : "";
+}
+
+
+/*
+ * Move waiting streams of this connection to the worker pool while the
+ * connection is under its share (see h2x_apache_workers_share()).  A
+ * stream the client gave up on meanwhile ends without running.
+ */
+static void
+h2x_apache_schedule(h2x_apache_conn_t *hc)
+{
+    h2x_apache_stream_t  *hs;
+    int                   share, aborted;
+
+    if (hc->pend_head == NULL) {
+        return;
+    }
+
+    share = h2x_apache_workers_share();
+
+    while (hc->pend_head && hc->running < share) {
+        hs = hc->pend_head;
+        hc->pend_head = hs->pend_next;
+        if (hc->pend_head == NULL) {
+            hc->pend_tail = NULL;
+        }
+        hs->pend_next = NULL;
+
+        apr_thread_mutex_lock(hc->mutex);
+        aborted = hs->aborted;
+        if (aborted) {
+            hs->worker_done = 1;
+            hc->active--;
+            h2x_apache_stream_mark(hs);
+        }
+        apr_thread_mutex_unlock(hc->mutex);
+
+        if (aborted) {
+            continue;
+        }
+
+        if (hc->running++ == 0) {
+            h2x_apache_workers_conn_busy(1);
+        }
+        hs->scheduled = 1;
+
+        h2x_apache_workers_push(hs);
+    }
+}
+
+
+/* A scheduled stream's worker is done: its place in the share is free. */
+static void
+h2x_apache_unschedule(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
+{
+    if (!hs->scheduled) {
+        return;
+    }
+
+    hs->scheduled = 0;
+
+    if (--hc->running == 0) {
+        h2x_apache_workers_conn_busy(-1);
+    }
 }
 
 
@@ -256,7 +337,17 @@ h2x_apache_on_request(h2x_session_t *s, h2x_stream_t *st,
     apr_thread_mutex_unlock(hc->mutex);
 
     hs->handed_off = 1;
-    h2x_apache_workers_push(hs);
+
+    /* to the pool now or later, within the connection's share */
+    hs->pend_next = NULL;
+    if (hc->pend_tail) {
+        hc->pend_tail->pend_next = hs;
+    } else {
+        hc->pend_head = hs;
+    }
+    hc->pend_tail = hs;
+
+    h2x_apache_schedule(hc);
 
     return H2X_OK;
 }
@@ -286,6 +377,7 @@ h2x_apache_on_data(h2x_session_t *s, h2x_stream_t *st, const uint8_t *data,
         ch->len = len;
         ch->cap = len;
         ch->pos = 0;
+        ch->fd = -1;
         memcpy(ch->data, data, len);
     }
 
@@ -440,6 +532,32 @@ h2x_apache_on_goaway(h2x_session_t *s, uint32_t last_stream_id,
 }
 
 
+/*
+ * Response bytes left the stream's budget (written, or dropped): the
+ * worker waiting for room is woken once half of the budget is free, not
+ * for every chunk.  No lock unless the worker waits (see out_wait).
+ */
+static void
+h2x_apache_out_release(h2x_apache_stream_t *hs, apr_size_t cap, int wake)
+{
+    apr_uint32_t  left;
+
+    left = apr_atomic_add32(&hs->out_mem, 0U - (apr_uint32_t) cap)
+           - (apr_uint32_t) cap;
+
+    /* the first release past the mark wakes it, the next ones need not */
+    if ((wake || left <= hs->max_mem / 2)
+        && apr_atomic_cas32(&hs->out_waiting, 0, 1) == 1)
+    {
+        apr_thread_mutex_lock(hs->conn->mutex);
+        if (hs->waiting) {
+            apr_thread_cond_signal(hs->cond);
+        }
+        apr_thread_mutex_unlock(hs->conn->mutex);
+    }
+}
+
+
 static void
 h2x_apache_on_chunk_release(h2x_session_t *s, h2x_stream_t *st, void *ref,
                             void *user)
@@ -458,17 +576,20 @@ h2x_apache_on_chunk_release(h2x_session_t *s, h2x_stream_t *st, void *ref,
     hs = ch->stream;
     h2x_apache_engine_unlink(hc, ch);
 
-    apr_thread_mutex_lock(hc->mutex);
-    hs->out_mem -= ch->cap;
-    if (hs->waiting) {
-        apr_thread_cond_signal(hs->cond);
+    if (ch->len > 0) {
+        hs->progress = apr_time_now();
     }
-    apr_thread_mutex_unlock(hc->mutex);
 
-    free(ch);
+    h2x_apache_out_release(hs, ch->cap, 0);
 
-    if (--hs->engine_chunks == 0 && hs->st == NULL) {
-        hc->sweep = 1;
+    h2x_apache_chunk_free(ch);
+
+    if (--hs->engine_chunks == 0) {
+        if (hs->st == NULL) {
+            hc->sweep = 1;
+        } else if (hs->complete) {
+            hc->release = 1;
+        }
     }
 }
 
@@ -492,14 +613,9 @@ h2x_apache_on_log(h2x_session_t *s, uint32_t stream_id, uint32_t code,
 static void
 h2x_apache_drop_chunk(h2x_apache_stream_t *hs, h2x_apache_chunk_t *ch)
 {
-    apr_thread_mutex_lock(hs->conn->mutex);
-    hs->out_mem -= ch->cap;
-    if (hs->waiting) {
-        apr_thread_cond_signal(hs->cond);
-    }
-    apr_thread_mutex_unlock(hs->conn->mutex);
+    h2x_apache_out_release(hs, ch->cap, 1);
 
-    free(ch);
+    h2x_apache_chunk_free(ch);
 }
 
 
@@ -521,6 +637,35 @@ h2x_apache_stream_fail(h2x_apache_stream_t *hs)
     }
 
     hs->end_sent = 1;
+}
+
+
+static void
+h2x_apache_stream_release(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs,
+                          int done)
+{
+    /*
+     * Release the engine stream as soon as the whole response is sent:
+     * the engine counts unreleased streams against
+     * SETTINGS_MAX_CONCURRENT_STREAMS, and the client opens the next one
+     * when it sees END_STREAM, maybe before the worker has finished
+     * logging.  Streams that end otherwise (reset by the client or by us)
+     * keep their slot until the worker is done.
+     */
+    h2x_stream_set_data(hs->st, NULL);
+    h2x_stream_release(hc->session, hs->st);
+    hs->st = NULL;
+    hc->sweep = 1;
+
+    if (!done) {
+        /* the handler may still read: no more body will come */
+        apr_thread_mutex_lock(hc->mutex);
+        hs->in_eos = 1;
+        if (hs->waiting) {
+            apr_thread_cond_signal(hs->cond);
+        }
+        apr_thread_mutex_unlock(hc->mutex);
+    }
 }
 
 
@@ -549,6 +694,7 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
     if (done && !hs->done_seen) {
         hs->done_seen = 1;
         hc->sweep = 1;
+        h2x_apache_unschedule(hc, hs);
     }
 
     if (hs->st == NULL) {
@@ -619,12 +765,15 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
         end = (out == NULL && eos && trailers == NULL);
 
         chunk.ref = ch;
-        chunk.data = ch->data;
-        chunk.offset = 0;
+        chunk.data = ch->fd >= 0 ? NULL : ch->data;
+        chunk.offset = ch->fd >= 0 ? (uint64_t) ch->foff : 0;
         chunk.len = ch->len;
 
         rc = h2x_stream_write(hc->session, hs->st, &chunk, end);
         if (rc == H2X_OK) {
+            if (hs->engine_chunks == 0) {
+                hs->progress = apr_time_now();
+            }
             h2x_apache_engine_link(hc, ch);
             if (end) {
                 hs->end_sent = 1;
@@ -663,6 +812,7 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
             ch->len = 0;
             ch->cap = 0;
             ch->pos = 0;
+            ch->fd = -1;
             chunk.ref = ch;
             chunk.data = ch->data;
             chunk.offset = 0;
@@ -681,6 +831,7 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
     if (done && !hs->done_seen) {
         hs->done_seen = 1;
         hc->sweep = 1;
+        h2x_apache_unschedule(hc, hs);
     }
 
     if (hs->st == NULL) {
@@ -699,29 +850,37 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
         hs->end_sent = 1;
     }
 
-    if (done || hs->complete) {
-        /*
-         * Release the engine stream as soon as the whole response is
-         * queued: the engine counts unreleased streams against
-         * SETTINGS_MAX_CONCURRENT_STREAMS, and the client opens the next
-         * one when it sees END_STREAM, maybe before the worker has
-         * finished logging.  Streams that end otherwise (reset by the
-         * client or by us) keep their slot until the worker is done.
-         */
-        h2x_stream_set_data(hs->st, NULL);
-        h2x_stream_release(hc->session, hs->st);
-        hs->st = NULL;
-        hc->sweep = 1;
+    if ((done || hs->complete)
+        && (!hs->complete || hs->closed || hs->engine_chunks == 0))
+    {
+        h2x_apache_stream_release(hc, hs, done);
+    }
+}
 
-        if (!done) {
-            /* the handler may still read: no more body will come */
-            apr_thread_mutex_lock(hc->mutex);
-            hs->in_eos = 1;
-            if (hs->waiting) {
-                apr_thread_cond_signal(hs->cond);
-            }
-            apr_thread_mutex_unlock(hc->mutex);
+
+/*
+ * Streams whose whole response is queued are released when the engine
+ * has handed back its last chunk (the END_STREAM went out): until then
+ * they can still be reset if the client stops reading.
+ */
+static void
+h2x_apache_release_sent(h2x_apache_conn_t *hc)
+{
+    h2x_apache_stream_t  *hs, *next;
+    int                   done;
+
+    for (hs = hc->streams; hs; hs = next) {
+        next = hs->all_next;
+
+        if (hs->st == NULL || !hs->complete || hs->engine_chunks > 0) {
+            continue;
         }
+
+        apr_thread_mutex_lock(hc->mutex);
+        done = hs->worker_done;
+        apr_thread_mutex_unlock(hc->mutex);
+
+        h2x_apache_stream_release(hc, hs, done);
     }
 }
 
@@ -759,7 +918,7 @@ h2x_apache_stream_free(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs,
     while (hs->out_head) {
         ch = hs->out_head;
         hs->out_head = ch->next;
-        free(ch);
+        h2x_apache_chunk_free(ch);
     }
 
     while (hs->hdr_head) {
@@ -783,6 +942,44 @@ h2x_apache_stream_free(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs,
     apr_pool_destroy(hs->pool);
 
     return 1;
+}
+
+
+/*
+ * A client that stops reading (window closed) while a stream's response
+ * sits in the engine: the worker may be long done (file ranges), so the
+ * connection resets the stream after H2XStreamTimeout without progress.
+ */
+static void
+h2x_apache_check_stalls(h2x_apache_conn_t *hc, apr_time_t now)
+{
+    h2x_apache_stream_t  *hs;
+    apr_interval_time_t   timeout;
+
+    if (now < hc->stall_check) {
+        return;
+    }
+
+    hc->stall_check = now + apr_time_from_msec(250);
+    timeout = h2x_apache_stream_timeout(hc->s);
+
+    for (hs = hc->streams; hs; hs = hs->all_next) {
+        if (hs->st && !hs->closed && hs->engine_chunks > 0
+            && now - hs->progress > timeout)
+        {
+            ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, hc->c, APLOGNO(10743)
+                          "h2x: stream %u: client took no response data "
+                          "for %" APR_TIME_T_FMT " s, reset", hs->id,
+                          apr_time_sec(timeout));
+            h2x_apache_stream_fail(hs);
+            if (hs->st && hs->complete) {
+                /* its END_STREAM is queued, not sent: reset it anyway */
+                hs->complete = 0;
+                (void) h2x_stream_reset(hc->session, hs->st,
+                                        H2X_INTERNAL_ERROR);
+            }
+        }
+    }
 }
 
 
@@ -848,6 +1045,8 @@ h2x_apache_c1_read(h2x_apache_conn_t *hc)
     int            i, got;
     long           n;
 
+    hc->drained = 0;
+
     for (i = 0; i < 32; i++) {
 
         if (!h2x_session_want_read(hc->session)) {
@@ -859,6 +1058,8 @@ h2x_apache_c1_read(h2x_apache_conn_t *hc)
 
         if (APR_STATUS_IS_EAGAIN(rv)) {
             apr_brigade_cleanup(hc->bb_in);
+            /* nothing buffered in the filters (mod_ssl) either */
+            hc->drained = 1;
             return 0;
         }
 
@@ -903,11 +1104,75 @@ h2x_apache_c1_read(h2x_apache_conn_t *hc)
         }
 
         if (!got) {
+            /* the core input filter's way of saying EAGAIN */
+            hc->drained = 1;
             return 0;
         }
     }
 
     return 0;
+}
+
+
+/*
+ * TLS: mod_ssl makes at least one record of every bucket it is given
+ * (its coalescing covers a leading run of small ones only), so a frame
+ * header and its payload in two buckets would cost two records, the
+ * first of 9 bytes.  Gathering the output into one buffer lets SSL_write
+ * cut full 16 KiB records; the copy costs less than the records saved.
+ * Cleartext goes out as it is, by writev() from the engine's segments.
+ */
+static apr_size_t
+h2x_apache_c1_gather(h2x_apache_conn_t *hc, h2x_segment_t *segs, size_t n)
+{
+    h2x_apache_chunk_t  *ch;
+    apr_size_t           total = 0, len, got;
+    ssize_t              rd;
+    size_t               i;
+
+    if (hc->wbuf == NULL) {
+        hc->wbuf = malloc(H2X_APACHE_TLS_WRITE);
+        if (hc->wbuf == NULL) {
+            return 0;
+        }
+    }
+
+    for (i = 0; i < n && total < H2X_APACHE_TLS_WRITE; i++) {
+        len = segs[i].len;
+        if (len > H2X_APACHE_TLS_WRITE - total) {
+            len = H2X_APACHE_TLS_WRITE - total;
+        }
+
+        if (segs[i].data) {
+            memcpy(hc->wbuf + total, segs[i].data, len);
+            total += len;
+            continue;
+        }
+
+        /* a file range: read here, on the connection's thread */
+        ch = segs[i].ref;
+        for (got = 0; got < len; got += (apr_size_t) rd) {
+            rd = pread(ch->fd, hc->wbuf + total + got, len - got,
+                       (off_t) (segs[i].offset + got));
+            if (rd < 0 && errno == EINTR) {
+                rd = 0;
+                continue;
+            }
+            if (rd <= 0) {
+                /* the file shrank under the framed DATA: give up */
+                ap_log_cerror(APLOG_MARK, APLOG_ERR, rd < 0 ? errno : 0,
+                              hc->c, APLOGNO(10742)
+                              "h2x: reading a response file");
+                return 0;
+            }
+        }
+        total += len;
+    }
+
+    APR_BRIGADE_INSERT_TAIL(hc->bb_out,
+        apr_bucket_transient_create(hc->wbuf, total, hc->c->bucket_alloc));
+
+    return total;
 }
 
 
@@ -919,6 +1184,7 @@ h2x_apache_c1_write(h2x_apache_conn_t *hc)
     apr_status_t   rv;
     apr_size_t     total;
     size_t         n, i;
+    int            files;
 
     for ( ;; ) {
         n = h2x_session_pending(hc->session, segs, H2X_APACHE_SEGS);
@@ -926,19 +1192,32 @@ h2x_apache_c1_write(h2x_apache_conn_t *hc)
             return 0;
         }
 
-        total = 0;
+        files = 0;
         for (i = 0; i < n; i++) {
-            if (segs[i].len == 0) {
-                continue;
+            if (segs[i].data == NULL && segs[i].len > 0) {
+                files = 1;
             }
-            if (segs[i].data == NULL) {
-                /* we never queue file chunks */
+        }
+
+        total = 0;
+
+        if (hc->tls || files) {
+            total = h2x_apache_c1_gather(hc, segs, n);
+            if (total == 0) {
                 return -1;
             }
-            APR_BRIGADE_INSERT_TAIL(hc->bb_out,
-                apr_bucket_transient_create((const char *) segs[i].data,
-                                            segs[i].len, c->bucket_alloc));
-            total += segs[i].len;
+
+        } else {
+            for (i = 0; i < n; i++) {
+                if (segs[i].len == 0) {
+                    continue;
+                }
+                APR_BRIGADE_INSERT_TAIL(hc->bb_out,
+                    apr_bucket_transient_create((const char *) segs[i].data,
+                                                segs[i].len,
+                                                c->bucket_alloc));
+                total += segs[i].len;
+            }
         }
 
         APR_BRIGADE_INSERT_TAIL(hc->bb_out,
@@ -1014,13 +1293,15 @@ h2x_apache_c1_drain(h2x_apache_conn_t *hc)
 
 /* --- the loop ---------------------------------------------------------- */
 
+static apr_status_t h2x_apache_conn_cleanup(void *data);
+
+
 static apr_status_t
 h2x_apache_c1_setup(h2x_apache_conn_t *hc)
 {
     conn_rec         *c = hc->c;
     h2x_config_t      cfg;
     h2x_callbacks_t   cb;
-    apr_pollfd_t      pfd;
     apr_status_t      rv;
 
     ap_remove_input_filter_byhandle(c->input_filters, "reqtimeout");
@@ -1047,23 +1328,8 @@ h2x_apache_c1_setup(h2x_apache_conn_t *hc)
         return rv;
     }
 
-    rv = apr_pollset_create(&hc->pollset, 1, c->pool, APR_POLLSET_WAKEABLE);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-
     hc->socket = ap_get_conn_socket(c);
-
-    memset(&pfd, 0, sizeof(pfd));
-    pfd.p = c->pool;
-    pfd.desc_type = APR_POLL_SOCKET;
-    pfd.reqevents = APR_POLLIN;
-    pfd.desc.s = hc->socket;
-
-    rv = apr_pollset_add(hc->pollset, &pfd);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
+    hc->tls = ap_ssl_conn_is_ssl(c);
 
     hc->session = h2x_session_new(&cfg, &cb, hc, h2x_allocator_default());
     if (hc->session == NULL) {
@@ -1073,7 +1339,59 @@ h2x_apache_c1_setup(h2x_apache_conn_t *hc)
     hc->bb_in = apr_brigade_create(c->pool, c->bucket_alloc);
     hc->bb_out = apr_brigade_create(c->pool, c->bucket_alloc);
 
+    /* a connection mpm_event closes without asking us frees the session */
+    apr_pool_cleanup_register(c->pool, hc, h2x_apache_conn_cleanup,
+                              apr_pool_cleanup_null);
+
+    h2x_apache_status_conn(1);
+
     return APR_SUCCESS;
+}
+
+
+/*
+ * The pollset (an epoll descriptor and a wakeup pipe) exists only while
+ * the connection has a thread: a connection parked in mpm_event holds
+ * none.  It lives in a subpool so that each resume starts afresh.
+ */
+static apr_status_t
+h2x_apache_c1_poll_open(h2x_apache_conn_t *hc)
+{
+    apr_pollfd_t  pfd;
+    apr_status_t  rv;
+
+    rv = apr_pool_create(&hc->ppool, hc->c->pool);
+    if (rv != APR_SUCCESS) {
+        hc->ppool = NULL;
+        return rv;
+    }
+
+    apr_pool_tag(hc->ppool, "h2x_c1_poll");
+
+    rv = apr_pollset_create(&hc->pollset, 1, hc->ppool, APR_POLLSET_WAKEABLE);
+    if (rv != APR_SUCCESS) {
+        hc->pollset = NULL;
+        return rv;
+    }
+
+    memset(&pfd, 0, sizeof(pfd));
+    pfd.p = hc->ppool;
+    pfd.desc_type = APR_POLL_SOCKET;
+    pfd.reqevents = APR_POLLIN;
+    pfd.desc.s = hc->socket;
+
+    return apr_pollset_add(hc->pollset, &pfd);
+}
+
+
+static void
+h2x_apache_c1_poll_close(h2x_apache_conn_t *hc)
+{
+    if (hc->ppool) {
+        apr_pool_destroy(hc->ppool);
+        hc->ppool = NULL;
+    }
+    hc->pollset = NULL;
 }
 
 
@@ -1082,6 +1400,18 @@ h2x_apache_c1_teardown(h2x_apache_conn_t *hc)
 {
     h2x_apache_stream_t  *hs;
     h2x_apache_chunk_t   *ch;
+
+    /* streams that never went to the pool end here */
+    while (hc->pend_head) {
+        hs = hc->pend_head;
+        hc->pend_head = hs->pend_next;
+        hs->pend_next = NULL;
+        apr_thread_mutex_lock(hc->mutex);
+        hs->worker_done = 1;
+        hc->active--;
+        apr_thread_mutex_unlock(hc->mutex);
+    }
+    hc->pend_tail = NULL;
 
     /* no worker may touch a stream after this: stop them, wait */
     apr_thread_mutex_lock(hc->mutex);
@@ -1110,22 +1440,103 @@ h2x_apache_c1_teardown(h2x_apache_conn_t *hc)
     hc->c1_waiting = 0;
     apr_thread_mutex_unlock(hc->mutex);
 
+    if (hc->running > 0) {
+        hc->running = 0;
+        h2x_apache_workers_conn_busy(-1);
+    }
+
     if (hc->session) {
         h2x_apache_status_add(h2x_session_stats(hc->session));
         h2x_session_free(hc->session);
         hc->session = NULL;
+        h2x_apache_status_conn(-1);
     }
 
     /* h2x_session_free() hands queued chunks back; nothing should be left */
     while (hc->engine_list) {
         ch = hc->engine_list;
         hc->engine_list = ch->enext;
-        free(ch);
+        h2x_apache_chunk_free(ch);
     }
 
     while (hc->streams) {
         (void) h2x_apache_stream_free(hc, hc->streams, 1);
     }
+
+    free(hc->wbuf);
+    hc->wbuf = NULL;
+
+    hc->finished = 1;
+    hc->parked = 0;
+}
+
+
+static apr_status_t
+h2x_apache_conn_cleanup(void *data)
+{
+    h2x_apache_conn_t  *hc = data;
+
+    /* only a parked connection can get here with its session */
+    if (!hc->finished && hc->session) {
+        h2x_apache_c1_teardown(hc);
+    }
+
+    return APR_SUCCESS;
+}
+
+
+/*
+ * mpm_event closes a parked connection (KeepAliveTimeout, or the child
+ * stops): say GOAWAY NO_ERROR, like the idle timeout on a thread does.
+ * Runs on whichever MPM thread does the closing; nobody else touches the
+ * connection meanwhile.
+ */
+void
+h2x_apache_session_pre_close(h2x_apache_conn_t *hc)
+{
+    if (hc->finished || hc->session == NULL) {
+        return;
+    }
+
+    ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, hc->c, APLOGNO(10740)
+                  "h2x: idle connection closed by the MPM, GOAWAY");
+
+    h2x_session_tick(hc->session, h2x_apache_now_ms());
+    (void) h2x_session_goaway(hc->session, H2X_NO_ERROR, 0);
+    hc->goaway_sent = 1;
+    (void) h2x_apache_c1_write(hc);
+
+    h2x_apache_c1_teardown(hc);
+}
+
+
+/*
+ * Can the connection go back to mpm_event until the client sends more?
+ * Only when nothing depends on this thread: no stream (of the engine or
+ * ours), no output, mod_ssl drained, no GOAWAY in progress.  Engine
+ * timers do not hold it: the SETTINGS ACK timeout is moot on a quiet
+ * connection (the MPM's timeout closes it) and the release of the free
+ * lists waits for the next resume.
+ */
+static int
+h2x_apache_can_park(h2x_apache_conn_t *hc)
+{
+    int  dirty;
+
+    if (!h2x_apache_mpm_async || hc->c->cs == NULL || hc->c->aborted
+        || hc->stopping || hc->goaway_sent || !hc->drained
+        || hc->streams != NULL || h2x_session_streams(hc->session) > 0
+        || h2x_session_want_write(hc->session)
+        || h2x_session_want_close(hc->session))
+    {
+        return 0;
+    }
+
+    apr_thread_mutex_lock(hc->mutex);
+    dirty = (hc->dirty_head != NULL || hc->active > 0);
+    apr_thread_mutex_unlock(hc->mutex);
+
+    return !dirty;
 }
 
 
@@ -1139,18 +1550,30 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
     apr_interval_time_t  wait;
     apr_time_t           now;
     uint64_t             next, now_ms;
-    int                  rc, live = 0, eof = 0;
+    int                  rc, live = 0, eof = 0, park = 0;
 
-    rv = h2x_apache_c1_setup(hc);
+    if (hc->session == NULL) {
+        rv = h2x_apache_c1_setup(hc);
+        if (rv != APR_SUCCESS) {
+            ap_log_cerror(APLOG_MARK, APLOG_ERR, rv, c, APLOGNO(10726)
+                          "h2x: cannot set up the session");
+            goto done;
+        }
+
+    } else {
+        /* resumed by mpm_event: the client sent something */
+        hc->parked = 0;
+    }
+
+    rv = h2x_apache_c1_poll_open(hc);
     if (rv != APR_SUCCESS) {
-        ap_log_cerror(APLOG_MARK, APLOG_ERR, rv, c, APLOGNO(10726)
-                      "h2x: cannot set up the session");
+        ap_log_cerror(APLOG_MARK, APLOG_ERR, rv, c, APLOGNO(10741)
+                      "h2x: cannot create the connection's pollset");
         goto done;
     }
 
     h2x_apache_live_add(hc);
     live = 1;
-    h2x_apache_status_conn(1);
 
     ap_update_child_status_from_conn(c->sbh, SERVER_BUSY_READ, c);
 
@@ -1165,6 +1588,8 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
         }
 
         (void) h2x_apache_collect(hc);
+
+        h2x_apache_schedule(hc);
 
         if (hc->stopping && !hc->goaway_sent) {
             ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, c, APLOGNO(10728)
@@ -1181,6 +1606,11 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
             break;
         }
 
+        if (hc->release) {
+            hc->release = 0;
+            h2x_apache_release_sent(hc);
+        }
+
         if (hc->sweep) {
             hc->sweep = 0;
             h2x_apache_sweep(hc);
@@ -1190,10 +1620,16 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
             break;
         }
 
+        if (h2x_apache_can_park(hc)) {
+            park = 1;
+            break;
+        }
+
         now = apr_time_now();
 
         if (h2x_session_streams(hc->session) > 0 || hc->streams) {
             hc->idle_since = 0;
+            h2x_apache_check_stalls(hc, now);
 
         } else if (hc->idle_since == 0) {
             hc->idle_since = now;
@@ -1253,6 +1689,38 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
         }
     }
 
+    if (park) {
+        /*
+         * Idle on mpm_event: give the thread back.  The MPM watches the
+         * socket (KeepAliveTimeout once a request was served, Timeout
+         * before, as mod_http2 does) and runs process_connection again
+         * when the client sends; the session waits in conn_config.  If
+         * the MPM closes instead, pre_close_connection sends GOAWAY.
+         */
+        h2x_apache_live_remove(hc);
+        h2x_apache_c1_poll_close(hc);
+        free(hc->wbuf);
+        hc->wbuf = NULL;
+
+        hc->parked = 1;
+        c->keepalive = AP_CONN_KEEPALIVE;
+        c->data_in_input_filters = 0;
+
+        if (h2x_apache_mpm_waitio
+            && h2x_session_stats(hc->session)->streams == 0)
+        {
+#ifdef AP_MPMQ_CAN_WAITIO
+            c->cs->sense = CONN_SENSE_WANT_READ;
+            c->cs->state = CONN_STATE_ASYNC_WAITIO;
+#endif
+        } else {
+            c->cs->sense = CONN_SENSE_DEFAULT;
+            c->cs->state = CONN_STATE_WRITE_COMPLETION;
+        }
+
+        return DONE;
+    }
+
     /* what can still go out (a GOAWAY) goes out */
     if (h2x_apache_c1_write(hc) == 0 && !eof) {
         h2x_apache_c1_drain(hc);
@@ -1260,14 +1728,16 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
 
 done:
 
+    if (live) {
+        h2x_apache_live_remove(hc);
+    }
+
     if (hc->mutex) {
         h2x_apache_c1_teardown(hc);
     }
 
-    if (live) {
-        h2x_apache_live_remove(hc);
-        h2x_apache_status_conn(-1);
-    }
+    h2x_apache_c1_poll_close(hc);
+    hc->finished = 1;
 
     c->keepalive = AP_CONN_CLOSE;
     if (c->cs) {

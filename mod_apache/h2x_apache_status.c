@@ -173,8 +173,9 @@ h2x_apache_status_handler(request_rec *r)
     H2X_JSON(empty_frame_flood);
     H2X_JSON(unknown_frame_flood);
     H2X_JSON(control_queue_flood);
-    last = 1;
     H2X_JSON(stream_id_exhausted);
+    last = 1;
+    H2X_JSON(header_timeout);
     ap_rprintf(r, "  }\n}\n");
 
     return OK;

@@ -205,9 +205,7 @@ h2x_apache_stream_process(h2x_apache_stream_t *hs, apr_thread_t *thread)
     free(hs->w_trailers);
     hs->w_trailers = NULL;
     if (hs->cur) {
-        apr_thread_mutex_lock(hc->mutex);
-        hs->out_mem -= hs->cur->cap;
-        apr_thread_mutex_unlock(hc->mutex);
+        apr_atomic_sub32(&hs->out_mem, (apr_uint32_t) hs->cur->cap);
         free(hs->cur);
         hs->cur = NULL;
     }

@@ -3,10 +3,13 @@
  *
  * H2XMinWorkers threads start with the child; more are started on demand
  * up to H2XMaxWorkers and end again after H2XMaxWorkerIdleSeconds idle.
- * Streams wait in one FIFO.  The threads are joined from a pre-cleanup
- * of the child pool, so a graceful restart or stop waits for them (each
- * stream's waits are bounded by its timeout, and its connection aborts
- * it first).  They are not counted by MaxRequestWorkers.
+ * Streams wait in one FIFO; each connection puts at most its share of
+ * the pool there (h2x_apache_workers_share), so that one client with
+ * many slow streams cannot make every other wait.  The threads are
+ * joined from a pre-cleanup of the child pool, so a graceful restart or
+ * stop waits for them (each stream's waits are bounded by its timeout,
+ * and its connection aborts it first).  They are not counted by
+ * MaxRequestWorkers.
  */
 
 #include "apr_thread_proc.h"
@@ -38,6 +41,7 @@ typedef struct {
     int                        busy;
     int                        min;
     int                        max;
+    int                        conns;     /* connections with streams in */
     int                        shutdown;
 } h2x_apache_workers_t;
 
@@ -202,6 +206,45 @@ h2x_apache_workers_stats(int *threads, int *busy, int *queued)
     *threads = w->running;
     *busy = w->busy;
     *queued = w->queued;
+    apr_thread_mutex_unlock(w->lock);
+}
+
+
+/*
+ * How many streams one connection may have in the pool at a time: the
+ * pool divided among the connections using it plus one more (a newcomer
+ * finds threads free), at least H2X_APACHE_CONN_MIN_WORKERS.
+ */
+int
+h2x_apache_workers_share(void)
+{
+    h2x_apache_workers_t  *w = h2x_apache_workers;
+    int                    n;
+
+    if (w == NULL) {
+        return H2X_APACHE_CONN_MIN_WORKERS;
+    }
+
+    apr_thread_mutex_lock(w->lock);
+    n = w->max / (w->conns + 1);
+    apr_thread_mutex_unlock(w->lock);
+
+    return n > H2X_APACHE_CONN_MIN_WORKERS ? n : H2X_APACHE_CONN_MIN_WORKERS;
+}
+
+
+/* A connection starts (+1) or stops (-1) having streams in the pool. */
+void
+h2x_apache_workers_conn_busy(int delta)
+{
+    h2x_apache_workers_t  *w = h2x_apache_workers;
+
+    if (w == NULL) {
+        return;
+    }
+
+    apr_thread_mutex_lock(w->lock);
+    w->conns += delta;
     apr_thread_mutex_unlock(w->lock);
 }
 

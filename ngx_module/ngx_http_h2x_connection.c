@@ -25,6 +25,7 @@ static void ngx_http_h2x_feed(ngx_http_h2x_connection_t *h2c, u_char *buf,
 static void ngx_http_h2x_terminate(ngx_http_h2x_connection_t *h2c);
 static void ngx_http_h2x_shutdown(ngx_http_h2x_connection_t *h2c);
 static void ngx_http_h2x_idle(ngx_http_h2x_connection_t *h2c);
+static void ngx_http_h2x_free_idle(ngx_http_h2x_connection_t *h2c);
 static void ngx_http_h2x_check_close(ngx_http_h2x_connection_t *h2c);
 static void ngx_http_h2x_close(ngx_http_h2x_connection_t *h2c);
 static void ngx_http_h2x_lingering_close(ngx_connection_t *c);
@@ -62,6 +63,14 @@ ngx_uint_t          ngx_http_h2x_total_connections;
 
 static u_char      *ngx_http_h2x_recv_buffer;
 static size_t       ngx_http_h2x_recv_buffer_len;
+
+/*
+ * The chain given to send_chain, per worker: it is filled and written
+ * in one call of ngx_http_h2x_flush(), which does not nest.
+ */
+static ngx_buf_t      ngx_http_h2x_bufs[NGX_HTTP_H2X_SEGMENTS];
+static ngx_chain_t    ngx_http_h2x_links[NGX_HTTP_H2X_SEGMENTS];
+static h2x_segment_t  ngx_http_h2x_segs[NGX_HTTP_H2X_SEGMENTS];
 
 
 ngx_int_t
@@ -218,6 +227,9 @@ ngx_http_h2x_init(ngx_connection_t *c)
     if (clcf->keepalive_requests) {
         cfg.max_requests = clcf->keepalive_requests;
     }
+
+    /* every request's header block, as the builtin's partial frames */
+    cfg.header_timeout = (uint32_t) cscf->client_header_timeout;
 
     h2c->high_water = cfg.max_unsent_output / 4;
 
@@ -387,13 +399,16 @@ ngx_http_h2x_flush(ngx_http_h2x_connection_t *h2c)
 {
     size_t                n, i, sent;
     off_t                 size;
-    ngx_buf_t            *b;
-    ngx_chain_t          *out;
-    h2x_segment_t        *seg;
+    ngx_buf_t            *b, *bufs;
+    ngx_chain_t          *out, *links;
+    h2x_segment_t        *seg, *segs;
     ngx_connection_t     *c;
     ngx_http_h2x_ref_t   *ref;
 
     c = h2c->connection;
+    bufs = ngx_http_h2x_bufs;
+    links = ngx_http_h2x_links;
+    segs = ngx_http_h2x_segs;
 
     if (h2c->feeding || h2c->flushing || h2c->dead || h2c->closed
         || h2c->blocked)
@@ -404,7 +419,7 @@ ngx_http_h2x_flush(ngx_http_h2x_connection_t *h2c)
     h2c->flushing = 1;
 
     for ( ;; ) {
-        n = h2x_session_pending(h2c->session, h2c->segs,
+        n = h2x_session_pending(h2c->session, segs,
                                 NGX_HTTP_H2X_SEGMENTS);
 
         if (n == 0) {
@@ -431,8 +446,8 @@ ngx_http_h2x_flush(ngx_http_h2x_connection_t *h2c)
         }
 
         for (i = 0; i < n; i++) {
-            seg = &h2c->segs[i];
-            b = &h2c->bufs[i];
+            seg = &segs[i];
+            b = &bufs[i];
 
             ngx_memzero(b, sizeof(ngx_buf_t));
 
@@ -458,13 +473,13 @@ ngx_http_h2x_flush(ngx_http_h2x_connection_t *h2c)
                 b->file_last = seg->offset + seg->len;
             }
 
-            h2c->links[i].buf = b;
-            h2c->links[i].next = (i + 1 < n) ? &h2c->links[i + 1] : NULL;
+            links[i].buf = b;
+            links[i].next = (i + 1 < n) ? &links[i + 1] : NULL;
         }
 
-        h2c->bufs[n - 1].flush = 1;
+        bufs[n - 1].flush = 1;
 
-        out = c->send_chain(c, h2c->links, 0);
+        out = c->send_chain(c, links, 0);
 
         if (out == NGX_CHAIN_ERROR) {
             c->error = 1;
@@ -478,8 +493,8 @@ ngx_http_h2x_flush(ngx_http_h2x_connection_t *h2c)
         sent = 0;
 
         for (i = 0; i < n; i++) {
-            size = ngx_buf_size(&h2c->bufs[i]);
-            sent += h2c->segs[i].len - (size_t) size;
+            size = ngx_buf_size(&bufs[i]);
+            sent += segs[i].len - (size_t) size;
         }
 
         h2x_session_sent(h2c->session, sent);
@@ -647,6 +662,65 @@ ngx_http_h2x_idle(ngx_http_h2x_connection_t *h2c)
     }
 
     ngx_reusable_connection(c, 1);
+
+    ngx_http_h2x_free_idle(h2c);
+}
+
+
+/*
+ * Streams, refs, the TLS write buffer and most of the session are only
+ * needed while requests run: an idle connection gives them back, as the
+ * builtin does, so that many idle connections cost little and a burst of
+ * them reuses the same memory.  Called from the connection's own
+ * handlers, so no stream code is on the stack.
+ */
+
+static void
+ngx_http_h2x_free_idle(ngx_http_h2x_connection_t *h2c)
+{
+    /*
+     * The engine's tables cost more to rebuild than a pool: a connection
+     * that has served a few requests gives them back at once (such
+     * connections, many and idle, are what idle memory is about); a busy
+     * one keeps them until the engine's own idle timer (a second), so
+     * that it does not rebuild them for every burst of requests.
+     */
+
+    if (h2x_session_stats(h2c->session)->streams
+        <= NGX_HTTP_H2X_SHRINK_STREAMS)
+    {
+        h2x_session_shrink(h2c->session);
+    }
+
+    if (h2c->pool && h2c->nrefs == 0 && h2c->release == NULL) {
+        ngx_destroy_pool(h2c->pool);
+        h2c->pool = NULL;
+        h2c->free_streams = NULL;
+        h2c->free_refs = NULL;
+    }
+
+#if (NGX_HTTP_SSL)
+    if (h2c->connection->ssl
+        && !(h2c->connection->buffered & NGX_SSL_BUFFERED))
+    {
+        ngx_ssl_free_buffer(h2c->connection);
+    }
+#endif
+}
+
+
+void *
+ngx_http_h2x_palloc(ngx_http_h2x_connection_t *h2c, size_t size)
+{
+    if (h2c->pool == NULL) {
+        h2c->pool = ngx_create_pool(NGX_HTTP_H2X_POOL_SIZE,
+                                    h2c->connection->log);
+        if (h2c->pool == NULL) {
+            return NULL;
+        }
+    }
+
+    return ngx_palloc(h2c->pool, size);
 }
 
 
@@ -760,6 +834,11 @@ ngx_http_h2x_close(ngx_http_h2x_connection_t *h2c)
 
     h2x_session_free(h2c->session);
     h2c->session = NULL;
+
+    if (h2c->pool) {
+        ngx_destroy_pool(h2c->pool);
+        h2c->pool = NULL;
+    }
 
     if (h2c->linger && !c->error) {
         ngx_http_h2x_lingering_close(c);

@@ -41,6 +41,12 @@ static void ngx_http_h2x_wake_writer(ngx_http_h2x_stream_t *stream);
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 
+/* the last Last-Modified formatted in this worker */
+static time_t   ngx_http_h2x_last_modified_time = -1;
+static size_t   ngx_http_h2x_last_modified_len;
+static u_char   ngx_http_h2x_last_modified[
+                    sizeof("Wed, 31 Dec 1986 18:00:00 GMT")];
+
 
 ngx_int_t
 ngx_http_h2x_filter_init(ngx_conf_t *cf)
@@ -237,14 +243,24 @@ ngx_http_h2x_header_filter(ngx_http_request_t *r)
     if (r->headers_out.last_modified == NULL
         && r->headers_out.last_modified_time != -1)
     {
-        p = ngx_pnalloc(r->pool, sizeof("Wed, 31 Dec 1986 18:00:00 GMT") - 1);
-        if (p == NULL) {
-            return NGX_ERROR;
+        /* static files repeat the same few times: format each once */
+
+        if (r->headers_out.last_modified_time
+            != ngx_http_h2x_last_modified_time)
+        {
+            ngx_http_h2x_last_modified_len =
+                ngx_http_time(ngx_http_h2x_last_modified,
+                              r->headers_out.last_modified_time)
+                - ngx_http_h2x_last_modified;
+            ngx_http_h2x_last_modified_time =
+                r->headers_out.last_modified_time;
         }
 
-        size = ngx_http_time(p, r->headers_out.last_modified_time) - p;
+        /* encoded before this filter returns: the copy can be shared */
 
-        ngx_http_h2x_field(hf, "last-modified", 13, p, size);
+        ngx_http_h2x_field(hf, "last-modified", 13,
+                           ngx_http_h2x_last_modified,
+                           ngx_http_h2x_last_modified_len);
         hf++;
     }
 
@@ -807,13 +823,14 @@ ngx_http_h2x_get_ref(ngx_http_h2x_connection_t *h2c)
         h2c->free_refs = ref->next;
 
     } else {
-        ref = ngx_palloc(h2c->connection->pool, sizeof(ngx_http_h2x_ref_t));
+        ref = ngx_http_h2x_palloc(h2c, sizeof(ngx_http_h2x_ref_t));
         if (ref == NULL) {
             return NULL;
         }
     }
 
     ngx_memzero(ref, sizeof(ngx_http_h2x_ref_t));
+    h2c->nrefs++;
 
     return ref;
 }
@@ -824,6 +841,7 @@ ngx_http_h2x_free_ref(ngx_http_h2x_connection_t *h2c, ngx_http_h2x_ref_t *ref)
 {
     ref->next = h2c->free_refs;
     h2c->free_refs = ref;
+    h2c->nrefs--;
 }
 
 

@@ -32,7 +32,9 @@
 #define NGX_HTTP_H2X_BUFFERED      0x08
 
 #define NGX_HTTP_H2X_SEGMENTS      64
-#define NGX_HTTP_H2X_STAGE_SIZE    4096
+#define NGX_HTTP_H2X_POOL_SIZE     4096        /* streams and refs */
+#define NGX_HTTP_H2X_BODY_PREALLOC (80 * 1024) /* a window and a frame */
+#define NGX_HTTP_H2X_SHRINK_STREAMS 16         /* see free_idle() */
 #define NGX_HTTP_H2X_MAX_LOG       32          /* per connection */
 
 
@@ -138,10 +140,8 @@ struct ngx_http_h2x_stream_s {
     size_t                         body_pos;
     size_t                         body_last;
 
-    /* chunked framing of the body for nginx's chunked body parser */
-    u_char                        *stage;
-    u_char                        *stage_pos;
-    u_char                        *stage_last;
+    /* the engine's chunked framing, for nginx's chunked body parser */
+    h2x_chunked_t                  chunking;
 
     unsigned                       in_use:1;
     unsigned                       header_sent:1;
@@ -151,7 +151,6 @@ struct ngx_http_h2x_stream_s {
     unsigned                       body_wait:1;    /* recv said AGAIN */
     unsigned                       chunked:1;      /* body read as chunked */
     unsigned                       body_end:1;     /* END_STREAM seen */
-    unsigned                       body_eof:1;     /* "0" chunk given */
     unsigned                       released:1;
 };
 
@@ -164,15 +163,13 @@ struct ngx_http_h2x_connection_s {
 
     ngx_queue_t                    streams;
     ngx_uint_t                     nstreams;    /* not yet released */
+    ngx_pool_t                    *pool;        /* streams, refs; idle: NULL */
     ngx_http_h2x_stream_t         *free_streams;
     ngx_http_h2x_ref_t            *free_refs;
+    ngx_uint_t                     nrefs;       /* refs not on free_refs */
     ngx_http_h2x_stream_t         *release;     /* deferred releases */
 
     ngx_event_t                    timer;       /* engine deadlines */
-
-    ngx_buf_t                      bufs[NGX_HTTP_H2X_SEGMENTS];
-    ngx_chain_t                    links[NGX_HTTP_H2X_SEGMENTS];
-    h2x_segment_t                  segs[NGX_HTTP_H2X_SEGMENTS];
 
     ngx_queue_t                    all;         /* worker list */
 
@@ -210,6 +207,7 @@ ngx_int_t ngx_http_h2x_install_alpn(ngx_conf_t *cf);
 void ngx_http_h2x_init(ngx_connection_t *c);
 void ngx_http_h2x_flush(ngx_http_h2x_connection_t *h2c);
 void ngx_http_h2x_schedule(ngx_http_h2x_connection_t *h2c);
+void *ngx_http_h2x_palloc(ngx_http_h2x_connection_t *h2c, size_t size);
 ngx_int_t ngx_http_h2x_init_worker(ngx_cycle_t *cycle);
 extern ngx_queue_t  ngx_http_h2x_connections;
 

@@ -80,6 +80,7 @@ ngx_http_h2x_stats_sum(h2x_stats_t *sum, const h2x_stats_t *st)
     sum->unknown_frame_flood += st->unknown_frame_flood;
     sum->control_queue_flood += st->control_queue_flood;
     sum->stream_id_exhausted += st->stream_id_exhausted;
+    sum->header_timeout += st->header_timeout;
 }
 
 
@@ -177,13 +178,15 @@ ngx_http_h2x_status_handler(ngx_http_request_t *r)
                      "\"empty_frame_flood\":%uL,"
                      "\"unknown_frame_flood\":%uL,"
                      "\"control_queue_flood\":%uL,"
-                     "\"stream_id_exhausted\":%uL}}\n",
+                     "\"stream_id_exhausted\":%uL,"
+                     "\"header_timeout\":%uL}}\n",
                      sum.rapid_reset, sum.stream_errors,
                      sum.continuation_flood, sum.header_too_large,
                      sum.hpack_bomb, sum.settings_flood, sum.ping_flood,
                      sum.priority_flood, sum.window_update_flood,
                      sum.empty_frame_flood, sum.unknown_frame_flood,
-                     sum.control_queue_flood, sum.stream_id_exhausted);
+                     sum.control_queue_flood, sum.stream_id_exhausted,
+                     sum.header_timeout);
 
     b->last = p;
     b->last_buf = (r == r->main) ? 1 : 0;

@@ -22,8 +22,9 @@
  *                      the active connection count, recycle the object.
  *
  * A stream's request body is read by nginx's own body reader through
- * the fake recv(), from the engine's buffer (as chunked encoding when the
- * request has no content-length).
+ * the fake recv(), from the bytes on_data delivered (framed as chunked
+ * encoding by the engine's h2x_chunked_frame() when the request has no
+ * content-length).
  */
 
 #include <ngx_config.h>
@@ -173,8 +174,7 @@ ngx_http_h2x_get_stream(ngx_http_h2x_connection_t *h2c)
         h2c->free_streams = stream->next_free;
 
     } else {
-        stream = ngx_palloc(h2c->connection->pool,
-                            sizeof(ngx_http_h2x_stream_t));
+        stream = ngx_http_h2x_palloc(h2c, sizeof(ngx_http_h2x_stream_t));
         if (stream == NULL) {
             return NULL;
         }
@@ -368,7 +368,7 @@ failed:
 static ngx_int_t
 ngx_http_h2x_request_headers(ngx_http_request_t *r, const h2x_request_t *req)
 {
-    u_char                     *p;
+    u_char                     *p, *q;
     size_t                      i, len;
     ngx_connection_t           *fc;
     const h2x_header_t         *h;
@@ -402,10 +402,15 @@ ngx_http_h2x_request_headers(ngx_http_request_t *r, const h2x_request_t *req)
         return NGX_ERROR;
     }
 
-    r->request_line.len = ngx_sprintf(r->request_line.data, "%V %*s HTTP/2.0",
-                                      &r->method_name, req->path.len, p)
-                          - r->request_line.data;
-    r->request_line.data[r->request_line.len] = '\0';
+    /* no ngx_sprintf(): this runs for every request */
+    q = ngx_cpymem(r->request_line.data, r->method_name.data,
+                   r->method_name.len);
+    *q++ = ' ';
+    q = ngx_cpymem(q, p, req->path.len);
+    q = ngx_cpymem(q, " HTTP/2.0", sizeof(" HTTP/2.0") - 1);
+    *q = '\0';
+
+    r->request_line.len = q - r->request_line.data;
 
     r->request_start = r->request_line.data;
     r->request_end = r->request_line.data + r->request_line.len;
@@ -836,6 +841,16 @@ ngx_http_h2x_on_data(h2x_session_t *s, h2x_stream_t *st,
             size = ngx_max(2 * stream->body_size, stream->body_last + len);
             size = ngx_max(size, 16384);
 
+            if (stream->body == NULL
+                && stream->request->headers_in.content_length_n > (off_t) size)
+            {
+                /* the announced body in one go: no copies while it grows */
+                size = (size_t) ngx_min(
+                           stream->request->headers_in.content_length_n,
+                           NGX_HTTP_H2X_BODY_PREALLOC);
+                size = ngx_max(size, stream->body_last + len);
+            }
+
             p = ngx_pnalloc(stream->fc.pool, size);
             if (p == NULL) {
                 return H2X_ERROR;
@@ -898,8 +913,7 @@ ngx_http_h2x_on_trailers(h2x_session_t *s, h2x_stream_t *st,
 static ssize_t
 ngx_http_h2x_recv(ngx_connection_t *fc, u_char *buf, size_t size)
 {
-    u_char                     *p;
-    size_t                      n, avail;
+    size_t                      n, avail, w;
     ngx_http_h2x_stream_t      *stream;
     ngx_http_h2x_connection_t  *h2c;
 
@@ -912,71 +926,56 @@ ngx_http_h2x_recv(ngx_connection_t *fc, u_char *buf, size_t size)
         return NGX_ERROR;
     }
 
-    if (stream->stage_pos < stream->stage_last) {
-        n = ngx_min((size_t) (stream->stage_last - stream->stage_pos), size);
-        ngx_memcpy(buf, stream->stage_pos, n);
-        stream->stage_pos += n;
-        return n;
-    }
-
     avail = stream->body_last - stream->body_pos;
 
+    if (stream->chunked) {
+        /*
+         * The engine frames it, whatever size nginx asks for (3 bytes
+         * for a chunk size line); trailers are not passed on: nginx has
+         * no use for request trailers.
+         */
+        n = avail;
+        w = h2x_chunked_frame(&stream->chunking, buf, size,
+                              avail ? stream->body + stream->body_pos : NULL,
+                              &n, stream->body_end, NULL, 0);
+
+        if (n) {
+            stream->body_pos += n;
+            h2x_stream_consumed(h2c->session, stream->st, n);
+            ngx_http_h2x_schedule(h2c);
+        }
+
+        if (w) {
+            return w;
+        }
+
+        fc->read->ready = 0;
+
+        if (h2x_chunked_done(&stream->chunking)) {
+            return 0;
+        }
+
+        stream->body_wait = 1;
+        return NGX_AGAIN;
+    }
+
     if (avail == 0) {
+        fc->read->ready = 0;
+
         if (!stream->body_end) {
-            fc->read->ready = 0;
             stream->body_wait = 1;
             return NGX_AGAIN;
         }
 
-        if (!stream->chunked || stream->body_eof) {
-            fc->read->ready = 0;
-            return 0;
-        }
+        return 0;
     }
 
-    if (!stream->chunked) {
-        n = ngx_min(avail, size);
-        ngx_memcpy(buf, stream->body + stream->body_pos, n);
-        stream->body_pos += n;
+    n = ngx_min(avail, size);
+    ngx_memcpy(buf, stream->body + stream->body_pos, n);
+    stream->body_pos += n;
 
-        h2x_stream_consumed(h2c->session, stream->st, n);
-        ngx_http_h2x_schedule(h2c);
-
-        return n;
-    }
-
-    if (stream->stage == NULL) {
-        stream->stage = ngx_pnalloc(fc->pool, NGX_HTTP_H2X_STAGE_SIZE);
-        if (stream->stage == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    p = stream->stage;
-
-    if (avail == 0) {
-        p = ngx_cpymem(p, "0\r\n\r\n", 5);
-        stream->body_eof = 1;
-
-    } else {
-        n = ngx_min(avail, NGX_HTTP_H2X_STAGE_SIZE - 16);
-
-        p = ngx_sprintf(p, "%xz\r\n", n);
-        p = ngx_cpymem(p, stream->body + stream->body_pos, n);
-        *p++ = CR; *p++ = LF;
-
-        stream->body_pos += n;
-
-        h2x_stream_consumed(h2c->session, stream->st, n);
-        ngx_http_h2x_schedule(h2c);
-    }
-
-    stream->stage_pos = stream->stage;
-    stream->stage_last = p;
-
-    n = ngx_min((size_t) (stream->stage_last - stream->stage_pos), size);
-    ngx_memcpy(buf, stream->stage_pos, n);
-    stream->stage_pos += n;
+    h2x_stream_consumed(h2c->session, stream->st, n);
+    ngx_http_h2x_schedule(h2c);
 
     return n;
 }

@@ -12,24 +12,26 @@ from h2xtest.clients import (curl_h2_tls, curl_h2c, curl_http1, nghttp,
 FILES = ["index.html", "10k.bin", "1m.bin"]
 
 
+def served(r, version, path):
+    """curl got the file whole, with 200, over that HTTP version."""
+    assert r.returncode == 0, r.stderr
+    assert r.http_version == version
+    assert r.status == 200
+    assert r.body == doc(path)
+
+
 @pytest.mark.adapter_pending
 @pytest.mark.parametrize("path", FILES)
 def test_curl_h2_tls(any_target, path):
     r = curl_h2_tls(any_target, path)
-    assert r.returncode == 0, r.stderr
-    assert r.http_version == "2"
-    assert r.status == 200
-    assert r.body == doc(path)
+    served(r, "2", path)
 
 
 @pytest.mark.adapter_pending
 @pytest.mark.parametrize("path", FILES)
 def test_curl_h2c_prior_knowledge(any_target, path):
     r = curl_h2c(any_target, path)
-    assert r.returncode == 0, r.stderr
-    assert r.http_version == "2"
-    assert r.status == 200
-    assert r.body == doc(path)
+    served(r, "2", path)
 
 
 @pytest.mark.parametrize("tls", [True, False], ids=["tls", "clear"])
@@ -37,10 +39,7 @@ def test_curl_h2c_prior_knowledge(any_target, path):
 def test_curl_http1(any_target, tls, path):
     """HTTP/1.1 keeps working on every port that offers it."""
     r = curl_http1(any_target, path, tls=tls)
-    assert r.returncode == 0, r.stderr
-    assert r.http_version == "1.1"
-    assert r.status == 200
-    assert r.body == doc(path)
+    served(r, "1.1", path)
 
 
 @pytest.mark.adapter_pending

@@ -128,3 +128,22 @@ def test_apache_loadmodule_resolves_symbol(check_dir):
     assert ("Syntax error on line %d of %s: Can't locate API module "
             "structure `h2x_nosuch_module'" % (line_of(path, "LoadModule h2x"),
                                                path)) in out, out
+
+
+@pytest.mark.parametrize("value", ["0", "1", "60", "86400"])
+def test_apache_accepts_header_timeout(check_dir, value):
+    rc, out, _ = apache_check(apache_conf(vhost="H2XHeaderTimeout " + value),
+                              check_dir)
+    assert rc == 0, out
+    assert "Syntax OK" in out
+
+
+@pytest.mark.parametrize("value", ["-1", "1s", "86401", "soon"])
+def test_apache_rejects_bad_header_timeout(check_dir, value):
+    rc, out, path = apache_check(
+        apache_conf(vhost="H2XHeaderTimeout " + value), check_dir)
+    n = line_of(path, "H2XHeaderTimeout " + value)
+    assert rc == 1, out
+    assert "AH00526: Syntax error on line %d of %s:\n" % (n, path) in out, out
+    assert "H2XHeaderTimeout: '%s' is not a number in 0..86400" % value \
+        in out, out

@@ -235,9 +235,8 @@ def test_continuation_flood(conn, srv):
 
 def test_rapid_reset(conn, srv):
     """HEADERS + RST_STREAM pairs (CVE-2023-44487): of 6000, at most
-    about the reset budget's burst (1000) reaches nginx; streams above the
-    per-read limit are refused; an exhausted budget ends the connection
-    with GOAWAY ENHANCE_YOUR_CALM."""
+    the reset budget's burst (1000, plus its refill) reaches nginx; an
+    exhausted budget ends the connection with GOAWAY ENHANCE_YOUR_CALM."""
     before = status(srv)
     c = conn()
     sid = 1

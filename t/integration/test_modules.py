@@ -9,26 +9,27 @@ import h2xservers
 from h2xservers import APACHE_BIN, NGINX_MODULE, APACHE_MODULE
 
 
+def running_with(t, *lines):
+    """t's server runs a parent and a worker, from a config with lines."""
+    srv = t.server
+    assert srv.running() and len(t.pids) >= 2
+    conf = open(srv.conf_path).read()
+    for line in lines:
+        assert line in conf
+    return srv
+
+
 @pytest.mark.parametrize("target", ["nginx-h2x"], indirect=True)
 def test_nginx_module_loaded(target):
-    t = target
-    srv = t.server
-    assert srv.running() and len(t.pids) >= 2     # master and a worker
-    conf = open(srv.conf_path).read()
-    assert "load_module %s;" % NGINX_MODULE in conf
-    assert "h2x on;" in conf
+    srv = running_with(target, "load_module %s;" % NGINX_MODULE, "h2x on;")
     log = open(srv.error_log).read()
     assert "[emerg]" not in log and "[alert]" not in log, log
 
 
 @pytest.mark.parametrize("target", ["apache-h2x"], indirect=True)
 def test_apache_module_loaded(target):
-    t = target
-    srv = t.server
-    assert srv.running() and len(t.pids) >= 2     # parent and a child
-    conf = open(srv.conf_path).read()
-    assert "LoadModule h2x_module %s" % APACHE_MODULE in conf
-    assert "H2XEngine on" in conf
+    srv = running_with(target, "LoadModule h2x_module %s" % APACHE_MODULE,
+                       "H2XEngine on")
     # the running config, as Apache itself lists its modules
     res = subprocess.run([APACHE_BIN, "-d", srv.workdir, "-f", srv.conf_path,
                           "-M"], stdout=subprocess.PIPE,

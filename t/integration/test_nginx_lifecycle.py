@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from h2xservers import wait_for
 from h2xtest import doc, free_ports, NginxServer
 from h2xtest import static_nginx as sn
 from h2xtest.clients import curl
@@ -31,16 +32,6 @@ def read(path):
             return f.read()
     except OSError:
         return ""
-
-
-def wait_for(pred, timeout=5.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 @pytest.fixture

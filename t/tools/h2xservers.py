@@ -129,6 +129,33 @@ def port_open(port, host="127.0.0.1", timeout=0.2):
         return False
 
 
+def wait_for(pred, timeout=5.0, step=0.05):
+    """pred()'s first true value within timeout, else its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def curl_answer(args, url, max_time=5):
+    """(status code, HTTP version) of the answer curl got, or (None, None)."""
+    try:
+        res = subprocess.run(
+            ["curl", "-s", "-o", "/dev/null", "--max-time", str(max_time),
+             "-w", "%{http_code} %{http_version}"] + args + [url],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            timeout=max_time + 10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None, None
+    code, _, version = res.stdout.partition(" ")
+    if res.returncode != 0 or not code.isdigit() or code == "000":
+        return None, None
+    return code, version
+
+
 def tail(path, lines=40, start=0):
     """The last `lines` lines of a file from byte offset `start`."""
     try:

@@ -20,7 +20,6 @@ H2X_RUN_DIR moves build/run elsewhere.
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 
@@ -61,18 +60,7 @@ def ports_from_env():
 
 def probe(args, url):
     """HTTP version that answered (`2`, `1.1`), or None."""
-    try:
-        res = subprocess.run(
-            ["curl", "-s", "-o", "/dev/null", "--max-time", "3",
-             "-w", "%{http_code} %{http_version}"] + args + [url],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    code, _, version = res.stdout.partition(" ")
-    if res.returncode != 0 or not code.isdigit() or code == "000":
-        return None
-    return version
+    return hs.curl_answer(args, url, max_time=3)[1]
 
 
 def describe(t):

@@ -221,6 +221,18 @@ tc_copy(char *dst, size_t size, const char *src, size_t len)
 
 /* --- adapter callbacks ---------------------------------------------- */
 
+/* A chunk of memory (data) or of a tfile_t (ref, data NULL). */
+static inline void
+tc_chunk(h2x_chunk_t *c, void *ref, const uint8_t *data, uint64_t offset,
+    size_t len)
+{
+    c->ref = ref;
+    c->data = data;
+    c->offset = offset;
+    c->len = len;
+}
+
+
 static inline int
 tc_on_request(h2x_session_t *s, h2x_stream_t *st, const h2x_request_t *req,
     void *user)
@@ -279,10 +291,7 @@ tc_on_request(h2x_session_t *s, h2x_stream_t *st, const h2x_request_t *req,
         }
 
         if (tc->resp_body_len) {
-            c.ref = r;
-            c.data = tc->resp_body;
-            c.offset = 0;
-            c.len = tc->resp_body_len;
+            tc_chunk(&c, r, tc->resp_body, 0, tc->resp_body_len);
             (void) h2x_stream_write(s, st, &c, 1);
         }
     }
@@ -665,6 +674,16 @@ tc_init(tc_t *tc, const h2x_config_t *cfg)
 }
 
 
+/* The session again, with callbacks other than the recording set. */
+static inline void
+tc_renew(tc_t *tc, const h2x_callbacks_t *cb)
+{
+    h2x_session_free(tc->s);
+    tc->s = h2x_session_new(&tc->cfg, cb, tc, &tc->alloc);
+    assert_non_null(tc->s);
+}
+
+
 static inline void
 tc_done(tc_t *tc)
 {
@@ -796,6 +815,12 @@ tc_headers_v(tc_t *tc, uint32_t sid, int end_stream, size_t frag,
 #define tc_get(tc, sid, end, path)                                           \
     tc_headers(tc, sid, end, ":method", "GET", ":scheme", "https",           \
                ":authority", "example.com", ":path", path)
+
+
+/* POST path, then more name/value pairs if any. */
+#define tc_post(tc, sid, end, ...)                                           \
+    tc_headers(tc, sid, end, ":method", "POST", ":scheme", "https",          \
+               ":authority", "a", ":path", __VA_ARGS__)
 
 
 static inline void
@@ -966,6 +991,54 @@ tc_handshake(tc_t *tc)
     tc_settings_ack(tc);
     assert_true(tc_run(tc) >= 0);
     tc->nframes = 0;
+}
+
+
+/*
+ * The client's half of a handshake that opens the windows wide: the
+ * streams' initial window and the connection's grow to win.  Not fed.
+ */
+static inline void
+tc_preface_wide(tc_t *tc, uint32_t win)
+{
+    h2x_setting_t  set;
+
+    set.id = H2X_SETTINGS_INITIAL_WINDOW_SIZE;
+    set.value = win;
+    tc_preface(tc, &set, 1);
+    tc_settings_ack(tc);
+    tc_wu(tc, 0, win);
+}
+
+
+/* A session past the handshake, no frames recorded yet. */
+static inline void
+tc_start(tc_t *tc, const h2x_config_t *cfg)
+{
+    tc_init(tc, cfg);
+    tc_handshake(tc);
+}
+
+
+/* A GET with END_STREAM on sid, fed and drained: the request seen. */
+static inline treq_t *
+tc_open(tc_t *tc, uint32_t sid, const char *path)
+{
+    tc_get(tc, sid, 1, path);
+    tc_run(tc);
+    return tc_req(tc, sid);
+}
+
+
+/* 200 without headers, then one chunk (its own ref) ending the stream. */
+static inline void
+tc_respond(tc_t *tc, treq_t *r, h2x_chunk_t *c, const uint8_t *data,
+    size_t len)
+{
+    assert_int_equal(h2x_stream_submit_response(tc->s, r->st, 200, NULL, 0, 0),
+                     H2X_OK);
+    tc_chunk(c, c, data, 0, len);
+    assert_int_equal(h2x_stream_write(tc->s, r->st, c, 1), H2X_OK);
 }
 
 

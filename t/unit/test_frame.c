@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "h2x_frame.h"
+#include "unit_util.h"
 
 
 /* trace ------------------------------------------------------------------ */
@@ -348,23 +349,10 @@ in_bytes(const uint8_t *p, size_t n)
 static size_t
 in_hex(const char *hex)
 {
-    size_t        n;
-    unsigned int  v;
+    size_t  n;
 
-    n = 0;
-
-    while (*hex) {
-        if (*hex == ' ') {
-            hex++;
-            continue;
-        }
-
-        assert_int_equal(sscanf(hex, "%2x", &v), 1);
-        assert_true(in_len < IN_MAX);
-        in[in_len++] = (uint8_t) v;
-        hex += 2;
-        n++;
-    }
+    n = tu_hex(in + in_len, IN_MAX - in_len, hex);
+    in_len += n;
 
     return n;
 }

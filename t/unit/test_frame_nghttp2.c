@@ -16,6 +16,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "h2x_frame.h"
+#include "unit_util.h"
 
 
 #define BIG_VALUE  20000
@@ -24,27 +25,11 @@
 /* h2x side: a compact trace of what the parser saw ------------------------ */
 
 typedef struct {
-    char      text[8192];
-    size_t    len;
-    size_t    block_bytes;
-    size_t    data_bytes;
-    int       first;      /* no slice of this frame traced yet */
+    tu_text_t  out;          /* first: callback data is also the trace */
+    size_t     block_bytes;
+    size_t     data_bytes;
+    int        first;        /* no slice of this frame traced yet */
 } h2x_rec_t;
-
-
-static void
-rec(h2x_rec_t *r, const char *fmt, ...)
-{
-    int      n;
-    va_list  ap;
-
-    va_start(ap, fmt);
-    n = vsnprintf(r->text + r->len, sizeof(r->text) - r->len, fmt, ap);
-    va_end(ap);
-
-    assert_true(n > 0 && (size_t) n < sizeof(r->text) - r->len);
-    r->len += (size_t) n;
-}
 
 
 static int
@@ -52,7 +37,7 @@ h_header(void *data, const h2x_frame_header_t *fh)
 {
     h2x_rec_t  *r = data;
 
-    rec(r, "[%u f=%x s=%u", fh->type, fh->flags, fh->stream_id);
+    tu_textf(&r->out, "[%u f=%x s=%u", fh->type, fh->flags, fh->stream_id);
     r->first = 1;
     return 0;
 }
@@ -71,17 +56,30 @@ h_block(void *data, const h2x_frame_header_t *fh, const uint8_t *p,
 }
 
 
+/* DATA, PRIORITY_UPDATE field values and GOAWAY debug data */
+
+static int
+h_slice(void *data, const h2x_frame_header_t *fh, const uint8_t *p,
+    size_t len)
+{
+    h2x_rec_t  *r = data;
+
+    (void) fh;
+    tu_textf(&r->out, "%s%.*s", r->first ? " " : "", (int) len,
+             (const char *) p);
+    r->first = 0;
+    return 0;
+}
+
+
 static int
 h_data(void *data, const h2x_frame_header_t *fh, const uint8_t *p,
     size_t len)
 {
     h2x_rec_t  *r = data;
 
-    (void) fh;
-    rec(r, "%s%.*s", r->first ? " " : "", (int) len, (const char *) p);
-    r->first = 0;
     r->data_bytes += len;
-    return 0;
+    return h_slice(data, fh, p, len);
 }
 
 
@@ -90,7 +88,7 @@ h_setting(void *data, const h2x_frame_header_t *fh, uint16_t id,
     uint32_t value)
 {
     (void) fh;
-    rec(data, " %u=%u", id, value);
+    tu_textf(data, " %u=%u", id, value);
     return 0;
 }
 
@@ -99,7 +97,7 @@ static int
 h_ping(void *data, const h2x_frame_header_t *fh, const uint8_t *opaque)
 {
     (void) fh;
-    rec(data, " %.8s", (const char *) opaque);
+    tu_textf(data, " %.8s", (const char *) opaque);
     return 0;
 }
 
@@ -109,7 +107,7 @@ h_goaway(void *data, const h2x_frame_header_t *fh, uint32_t last,
     uint32_t code)
 {
     (void) fh;
-    rec(data, " last=%u code=%u", last, code);
+    tu_textf(data, " last=%u code=%u", last, code);
     return 0;
 }
 
@@ -118,7 +116,7 @@ static int
 h_window_update(void *data, const h2x_frame_header_t *fh, uint32_t inc)
 {
     (void) fh;
-    rec(data, " +%u", inc);
+    tu_textf(data, " +%u", inc);
     return 0;
 }
 
@@ -127,22 +125,7 @@ static int
 h_priority_update(void *data, const h2x_frame_header_t *fh, uint32_t id)
 {
     (void) fh;
-    rec(data, " for=%u", id);
-    return 0;
-}
-
-
-/* PRIORITY_UPDATE field values and GOAWAY debug data */
-
-static int
-h_priority_field(void *data, const h2x_frame_header_t *fh, const uint8_t *p,
-    size_t len)
-{
-    h2x_rec_t  *r = data;
-
-    (void) fh;
-    rec(r, "%s%.*s", r->first ? " " : "", (int) len, (const char *) p);
-    r->first = 0;
+    tu_textf(data, " for=%u", id);
     return 0;
 }
 
@@ -151,7 +134,7 @@ static int
 h_rst_stream(void *data, const h2x_frame_header_t *fh, uint32_t code)
 {
     (void) fh;
-    rec(data, " code=%u", code);
+    tu_textf(data, " code=%u", code);
     return 0;
 }
 
@@ -160,7 +143,7 @@ static int
 h_end(void *data, const h2x_frame_header_t *fh)
 {
     (void) fh;
-    rec(data, "]");
+    tu_textf(data, "]");
     return 0;
 }
 
@@ -176,8 +159,8 @@ h_stream_error(void *data, const h2x_frame_error_t *err)
 
 static const h2x_frame_callbacks_t  h2x_cb = {
     h_header, h_data, h_block, NULL, NULL, h_rst_stream, h_setting, h_ping,
-    h_goaway, h_priority_field, h_window_update, h_priority_update,
-    h_priority_field, h_end, h_stream_error
+    h_goaway, h_slice, h_window_update, h_priority_update,
+    h_slice, h_end, h_stream_error
 };
 
 
@@ -190,8 +173,8 @@ h2x_parse_both(h2x_frame_parser_t *whole, h2x_rec_t *rw,
 {
     size_t  i;
 
-    rw->len = 0;
-    rb->len = 0;
+    rw->out.len = 0;
+    rb->out.len = 0;
 
     assert_int_equal(h2x_frame_parse(whole, in, len), H2X_OK);
 
@@ -199,8 +182,8 @@ h2x_parse_both(h2x_frame_parser_t *whole, h2x_rec_t *rw,
         assert_int_equal(h2x_frame_parse(bytes, in + i, 1), H2X_OK);
     }
 
-    assert_string_equal(rw->text, expected);
-    assert_string_equal(rb->text, expected);
+    assert_string_equal(rw->out.text, expected);
+    assert_string_equal(rb->out.text, expected);
     assert_true(h2x_frame_parser_idle(whole));
 }
 
@@ -208,27 +191,11 @@ h2x_parse_both(h2x_frame_parser_t *whole, h2x_rec_t *rw,
 /* nghttp2 side ------------------------------------------------------------ */
 
 typedef struct {
-    char      text[4096];
-    size_t    len;
-    size_t    big_value;
-    int       status_200;
-    int       invalid;
+    tu_text_t  out;          /* first, as in h2x_rec_t */
+    size_t     big_value;
+    int        status_200;
+    int        invalid;
 } ng_rec_t;
-
-
-static void
-ng_rec(ng_rec_t *r, const char *fmt, ...)
-{
-    int      n;
-    va_list  ap;
-
-    va_start(ap, fmt);
-    n = vsnprintf(r->text + r->len, sizeof(r->text) - r->len, fmt, ap);
-    va_end(ap);
-
-    assert_true(n > 0 && (size_t) n < sizeof(r->text) - r->len);
-    r->len += (size_t) n;
-}
 
 
 static int
@@ -238,24 +205,24 @@ ng_on_frame_recv(nghttp2_session *s, const nghttp2_frame *frame, void *data)
 
     (void) s;
 
-    ng_rec(r, "[%u f=%x s=%d", frame->hd.type, frame->hd.flags,
-           frame->hd.stream_id);
+    tu_textf(&r->out, "[%u f=%x s=%d", frame->hd.type, frame->hd.flags,
+             frame->hd.stream_id);
 
     switch (frame->hd.type) {
 
     case NGHTTP2_GOAWAY:
-        ng_rec(r, " last=%d code=%u %.*s", frame->goaway.last_stream_id,
-               frame->goaway.error_code,
-               (int) frame->goaway.opaque_data_len,
-               (const char *) frame->goaway.opaque_data);
+        tu_textf(&r->out, " last=%d code=%u %.*s",
+                 frame->goaway.last_stream_id, frame->goaway.error_code,
+                 (int) frame->goaway.opaque_data_len,
+                 (const char *) frame->goaway.opaque_data);
         break;
 
     case NGHTTP2_WINDOW_UPDATE:
-        ng_rec(r, " +%d", frame->window_update.window_size_increment);
+        tu_textf(&r->out, " +%d", frame->window_update.window_size_increment);
         break;
 
     case NGHTTP2_PING:
-        ng_rec(r, " %.8s", (const char *) frame->ping.opaque_data);
+        tu_textf(&r->out, " %.8s", (const char *) frame->ping.opaque_data);
         break;
 
     case NGHTTP2_SETTINGS:
@@ -263,8 +230,9 @@ ng_on_frame_recv(nghttp2_session *s, const nghttp2_frame *frame, void *data)
             size_t  i;
 
             for (i = 0; i < frame->settings.niv; i++) {
-                ng_rec(r, " %d=%u", frame->settings.iv[i].settings_id,
-                       frame->settings.iv[i].value);
+                tu_textf(&r->out, " %d=%u",
+                         frame->settings.iv[i].settings_id,
+                         frame->settings.iv[i].value);
             }
         }
         break;
@@ -273,7 +241,7 @@ ng_on_frame_recv(nghttp2_session *s, const nghttp2_frame *frame, void *data)
         break;
     }
 
-    ng_rec(r, "]");
+    tu_textf(&r->out, "]");
 
     return 0;
 }
@@ -314,7 +282,7 @@ ng_on_data(nghttp2_session *s, uint8_t flags, int32_t stream_id,
 {
     (void) s;
     (void) flags;
-    ng_rec(data, "<%d %.*s>", stream_id, (int) len, (const char *) p);
+    tu_textf(data, "<%d %.*s>", stream_id, (int) len, (const char *) p);
     return 0;
 }
 
@@ -510,7 +478,7 @@ test_interop(void **state)
     assert_int_equal(ng.invalid, 0);
     assert_true(ng.status_200);
     assert_int_equal(ng.big_value, BIG_VALUE);
-    assert_string_equal(ng.text,
+    assert_string_equal(ng.out.text,
                         "[4 f=0 s=0 3=128 9=1]"
                         "[4 f=1 s=0]"
                         "[1 f=4 s=1]"

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "h2x_frame.h"
+#include "unit_util.h"
 
 
 #define GUARD  0xcc
@@ -34,22 +35,10 @@ fill(void)
 static void
 expect(const uint8_t *end, const char *hex)
 {
-    size_t        n;
-    uint8_t       want[256];
-    unsigned int  v;
+    size_t   n;
+    uint8_t  want[256];
 
-    n = 0;
-
-    while (*hex) {
-        if (*hex == ' ') {
-            hex++;
-            continue;
-        }
-
-        assert_int_equal(sscanf(hex, "%2x", &v), 1);
-        want[n++] = (uint8_t) v;
-        hex += 2;
-    }
+    n = tu_hex(want, sizeof(want), hex);
 
     assert_int_equal(end - buf, n);
     assert_memory_equal(buf, want, n);
@@ -58,23 +47,29 @@ expect(const uint8_t *end, const char *hex)
 }
 
 
+
+/* The call writes into a freshly guarded buf. */
+#define expect_write(call, hex)                                              \
+    do {                                                                     \
+        fill();                                                              \
+        expect(call, hex);                                                   \
+    } while (0)
+
+
 static void
 test_header(void **state)
 {
     (void) state;
 
-    fill();
-    expect(h2x_frame_write_header(buf, 0x123456, 0xab, 0xcd, 0x01020304),
-           "123456 ab cd 01020304");
+    expect_write(h2x_frame_write_header(buf, 0x123456, 0xab, 0xcd, 0x01020304),
+                 "123456 ab cd 01020304");
 
     /* the reserved bit is cleared on send */
-    fill();
-    expect(h2x_frame_write_header(buf, 0, 0, 0, 0xffffffff),
-           "000000 00 00 7fffffff");
+    expect_write(h2x_frame_write_header(buf, 0, 0, 0, 0xffffffff),
+                 "000000 00 00 7fffffff");
 
-    fill();
-    expect(h2x_frame_write_header(buf, 0xffffff, 0x10, 0, 0),
-           "ffffff 10 00 00000000");
+    expect_write(h2x_frame_write_header(buf, 0xffffff, 0x10, 0, 0),
+                 "ffffff 10 00 00000000");
 }
 
 
@@ -83,11 +78,10 @@ test_data(void **state)
 {
     (void) state;
 
-    fill();
-    expect(h2x_frame_write_data(buf, 1, 16384, 0), "004000 00 00 00000001");
-    fill();
-    expect(h2x_frame_write_data(buf, 0x7fffffff, 0, 1),
-           "000000 00 01 7fffffff");
+    expect_write(h2x_frame_write_data(buf, 1, 16384, 0),
+                 "004000 00 00 00000001");
+    expect_write(h2x_frame_write_data(buf, 0x7fffffff, 0, 1),
+                 "000000 00 01 7fffffff");
 }
 
 
@@ -98,30 +92,27 @@ test_headers(void **state)
 
     (void) state;
 
-    fill();
-    expect(h2x_frame_write_headers(buf, 3, 10,
-                                   H2X_FLAG_END_HEADERS | H2X_FLAG_END_STREAM,
-                                   NULL),
-           "00000a 01 05 00000003");
+    expect_write(h2x_frame_write_headers(buf, 3, 10, H2X_FLAG_END_HEADERS
+                                                     | H2X_FLAG_END_STREAM,
+                                         NULL),
+                 "00000a 01 05 00000003");
 
     /* only END_STREAM and END_HEADERS are taken from flags */
-    fill();
-    expect(h2x_frame_write_headers(buf, 3, 10, 0xff, NULL),
-           "00000a 01 05 00000003");
+    expect_write(h2x_frame_write_headers(buf, 3, 10, 0xff, NULL),
+                 "00000a 01 05 00000003");
 
     pri.dependency = 1;
     pri.weight = 256;
     pri.exclusive = 1;
-    fill();
-    expect(h2x_frame_write_headers(buf, 5, 2, H2X_FLAG_END_HEADERS, &pri),
-           "000007 01 24 00000005 80000001 ff");
+    expect_write(h2x_frame_write_headers(buf, 5, 2, H2X_FLAG_END_HEADERS,
+                                         &pri),
+                 "000007 01 24 00000005 80000001 ff");
 
     pri.dependency = 0x80000007;
     pri.weight = 1;
     pri.exclusive = 0;
-    fill();
-    expect(h2x_frame_write_headers(buf, 5, 0, 0, &pri),
-           "000005 01 20 00000005 00000007 00");
+    expect_write(h2x_frame_write_headers(buf, 5, 0, 0, &pri),
+                 "000005 01 20 00000005 00000007 00");
 }
 
 
@@ -130,19 +121,15 @@ test_continuation_push_promise(void **state)
 {
     (void) state;
 
-    fill();
-    expect(h2x_frame_write_continuation(buf, 7, 100, 1),
-           "000064 09 04 00000007");
-    fill();
-    expect(h2x_frame_write_continuation(buf, 7, 0, 0),
-           "000000 09 00 00000007");
+    expect_write(h2x_frame_write_continuation(buf, 7, 100, 1),
+                 "000064 09 04 00000007");
+    expect_write(h2x_frame_write_continuation(buf, 7, 0, 0),
+                 "000000 09 00 00000007");
 
-    fill();
-    expect(h2x_frame_write_push_promise(buf, 1, 0x80000002, 3, 1),
-           "000007 05 04 00000001 00000002");
-    fill();
-    expect(h2x_frame_write_push_promise(buf, 1, 4, 0, 0),
-           "000004 05 00 00000001 00000004");
+    expect_write(h2x_frame_write_push_promise(buf, 1, 0x80000002, 3, 1),
+                 "000007 05 04 00000001 00000002");
+    expect_write(h2x_frame_write_push_promise(buf, 1, 4, 0, 0),
+                 "000004 05 00 00000001 00000004");
 }
 
 
@@ -158,14 +145,12 @@ test_control(void **state)
     pri.dependency = 3;
     pri.weight = 16;
     pri.exclusive = 0;
-    fill();
-    expect(h2x_frame_write_priority(buf, 5, &pri),
-           "000005 02 00 00000005 00000003 0f");
+    expect_write(h2x_frame_write_priority(buf, 5, &pri),
+                 "000005 02 00 00000005 00000003 0f");
     assert_int_equal(H2X_FRAME_PRIORITY_SIZE, 14);
 
-    fill();
-    expect(h2x_frame_write_rst_stream(buf, 9, H2X_CANCEL),
-           "000004 03 00 00000009 00000008");
+    expect_write(h2x_frame_write_rst_stream(buf, 9, H2X_CANCEL),
+                 "000004 03 00 00000009 00000008");
     assert_int_equal(H2X_FRAME_RST_STREAM_SIZE, 13);
 
     s[0].id = H2X_SETTINGS_MAX_CONCURRENT_STREAMS;
@@ -174,49 +159,39 @@ test_control(void **state)
     s[1].value = 0x7fffffff;
     s[2].id = H2X_SETTINGS_NO_RFC7540_PRIORITIES;
     s[2].value = 1;
-    fill();
-    expect(h2x_frame_write_settings(buf, s, 3),
-           "000012 04 00 00000000 0003 00000080 0004 7fffffff"
-           "0009 00000001");
+    expect_write(h2x_frame_write_settings(buf, s, 3),
+                 "000012 04 00 00000000 0003 00000080 0004 7fffffff"
+                 "0009 00000001");
     assert_int_equal(H2X_FRAME_SETTINGS_SIZE(3), 27);
 
-    fill();
-    expect(h2x_frame_write_settings(buf, s, 0), "000000 04 00 00000000");
+    expect_write(h2x_frame_write_settings(buf, s, 0), "000000 04 00 00000000");
 
-    fill();
-    expect(h2x_frame_write_settings_ack(buf), "000000 04 01 00000000");
+    expect_write(h2x_frame_write_settings_ack(buf), "000000 04 01 00000000");
 
-    fill();
-    expect(h2x_frame_write_ping(buf, opaque, 0),
-           "000008 06 00 00000000 0102030405060708");
-    fill();
-    expect(h2x_frame_write_ping(buf, opaque, 1),
-           "000008 06 01 00000000 0102030405060708");
+    expect_write(h2x_frame_write_ping(buf, opaque, 0),
+                 "000008 06 00 00000000 0102030405060708");
+    expect_write(h2x_frame_write_ping(buf, opaque, 1),
+                 "000008 06 01 00000000 0102030405060708");
     assert_int_equal(H2X_FRAME_PING_SIZE, 17);
 
-    fill();
-    expect(h2x_frame_write_goaway(buf, 0x80000005, H2X_ENHANCE_YOUR_CALM,
-                                  (const uint8_t *) "calm", 4),
-           "00000c 07 00 00000000 00000005 0000000b 63616c6d");
-    fill();
-    expect(h2x_frame_write_goaway(buf, 0, H2X_NO_ERROR, NULL, 0),
-           "000008 07 00 00000000 00000000 00000000");
+    expect_write(h2x_frame_write_goaway(buf, 0x80000005, H2X_ENHANCE_YOUR_CALM,
+                                        (const uint8_t *) "calm", 4),
+                 "00000c 07 00 00000000 00000005 0000000b 63616c6d");
+    expect_write(h2x_frame_write_goaway(buf, 0, H2X_NO_ERROR, NULL, 0),
+                 "000008 07 00 00000000 00000000 00000000");
     assert_int_equal(H2X_FRAME_GOAWAY_SIZE(4), 21);
 
-    fill();
-    expect(h2x_frame_write_window_update(buf, 0, 0x7fffffff),
-           "000004 08 00 00000000 7fffffff");
-    fill();
-    expect(h2x_frame_write_window_update(buf, 3, 0xffffffff),
-           "000004 08 00 00000003 7fffffff");
+    expect_write(h2x_frame_write_window_update(buf, 0, 0x7fffffff),
+                 "000004 08 00 00000000 7fffffff");
+    expect_write(h2x_frame_write_window_update(buf, 3, 0xffffffff),
+                 "000004 08 00 00000003 7fffffff");
     assert_int_equal(H2X_FRAME_WINDOW_UPDATE_SIZE, 13);
 
-    fill();
-    expect(h2x_frame_write_priority_update(buf, 3, (const uint8_t *) "u=1", 3),
-           "000007 10 00 00000000 00000003 753d31");
-    fill();
-    expect(h2x_frame_write_priority_update(buf, 0x80000001, NULL, 0),
-           "000004 10 00 00000000 00000001");
+    expect_write(h2x_frame_write_priority_update(buf, 3,
+                                                 (const uint8_t *) "u=1", 3),
+                 "000007 10 00 00000000 00000003 753d31");
+    expect_write(h2x_frame_write_priority_update(buf, 0x80000001, NULL, 0),
+                 "000004 10 00 00000000 00000001");
     assert_int_equal(H2X_FRAME_PRIORITY_UPDATE_SIZE(3), 16);
 }
 

@@ -14,27 +14,28 @@
 #include <cmocka.h>
 
 #include "h2x_hpack.h"
+#include "unit_util.h"
 
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static size_t
-hex(uint8_t *dst, const char *s)
-{
-    size_t    n;
-    unsigned  v;
+/* dst is an array: its size bounds the bytes */
+#define hex(dst, s)  tu_hex(dst, sizeof(dst), s)
 
-    n = 0;
-    while (*s) {
-        if (*s == ' ' || *s == '\n') {
-            s++;
-            continue;
-        }
-        assert_int_equal(sscanf(s, "%2x", &v), 1);
-        dst[n++] = (uint8_t) v;
-        s += 2;
-    }
-    return n;
+
+static void
+enc_new(h2x_hpack_enc_t *enc, uint32_t cap)
+{
+    assert_int_equal(h2x_hpack_enc_init(enc, h2x_allocator_default(), cap),
+                     H2X_OK);
+}
+
+
+static void
+dec_new(h2x_hpack_dec_t *dec, const h2x_hpack_limits_t *lim)
+{
+    assert_int_equal(h2x_hpack_dec_init(dec, h2x_allocator_default(), lim),
+                     H2X_OK);
 }
 
 
@@ -173,8 +174,7 @@ run_seq(const h2x_hpack_limits_t *lim, const blk_t *b, size_t n, int mode,
     int              rc;
 
     r->len = 0;
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), lim),
-                     H2X_OK);
+    dec_new(&dec, lim);
 
     for (i = 0; i < n; i++) {
         h2x_hpack_out_init(&out, fields_buf,
@@ -350,8 +350,7 @@ decode_hex(const h2x_hpack_limits_t *lim, const char *s)
     int              rc;
 
     n = hex(data, s);
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), lim),
-                     H2X_OK);
+    dec_new(&dec, lim);
     h2x_hpack_out_init(&out, fields_buf, 4096, out_buf, sizeof(out_buf));
     rc = h2x_hpack_decode(&dec, data, n, 1, &out);
     h2x_hpack_dec_free(&dec);
@@ -399,8 +398,7 @@ test_empty_final_fragment(void **state)
 
     (void) state;
 
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
-                     H2X_OK);
+    dec_new(&dec, NULL);
     h2x_hpack_out_init(&out, fields_buf, 4096, out_buf, sizeof(out_buf));
 
     assert_int_equal(h2x_hpack_decode(&dec, NULL, 0, 0, &out), H2X_AGAIN);
@@ -655,13 +653,10 @@ check_reencode(const char **hexes, size_t n, uint32_t cap, unsigned mode,
 
     h2x_hpack_limits_init(&lim);
     lim.max_table_size = cap;
-    assert_int_equal(h2x_hpack_enc_init(&enc, h2x_allocator_default(), cap),
-                     H2X_OK);
+    enc_new(&enc, cap);
     enc.mode = mode;
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), &lim),
-                     H2X_OK);
-    assert_int_equal(h2x_hpack_dec_init(&dec2, h2x_allocator_default(),
-                                        &lim), H2X_OK);
+    dec_new(&dec, &lim);
+    dec_new(&dec2, &lim);
 
     for (i = 0; i < n; i++) {
         len = hex(data, hexes[i]);
@@ -803,8 +798,7 @@ test_size_update_limit_lowered(void **state)
 
     (void) state;
 
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
-                     H2X_OK);
+    dec_new(&dec, NULL);
     n = hex(in, "400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865"
                 "6164 6572");
     h2x_hpack_out_init(&out, fields_buf, 64, out_buf, sizeof(out_buf));
@@ -864,8 +858,7 @@ test_limit_list_size(void **state)
     h2x_hpack_limits_init(&lim);
     lim.max_list_size = 1000;
 
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), &lim),
-                     H2X_OK);
+    dec_new(&dec, &lim);
 
     /* 3 x (1 + 300 + 32) = 999: fits exactly */
     n = 0;
@@ -923,8 +916,7 @@ test_limit_field_size_and_count(void **state)
     h2x_hpack_limits_init(&lim);
     lim.max_field_size = 100;
     lim.max_fields = 10;
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), &lim),
-                     H2X_OK);
+    dec_new(&dec, &lim);
 
     n = lit(in, 0x00, "abcd", 96, 'x');
     assert_int_equal(decode_with(&dec, in, n, &out, 100, 1 << 16), H2X_OK);
@@ -966,8 +958,7 @@ test_limit_field_size_and_count(void **state)
         for (i = 0; i <= n; i++) {
             h2x_hpack_dec_t  d2;
 
-            assert_int_equal(h2x_hpack_dec_init(&d2, h2x_allocator_default(),
-                                                &lim), H2X_OK);
+            dec_new(&d2, &lim);
             assert_int_equal(feed_block(&d2, in, n, (int) i, &out),
                              H2X_HPACK_TOO_LARGE);
             assert_int_equal(h2x_hpack_dec_table_size(&d2), 1 + 200 + 32);
@@ -1000,8 +991,7 @@ test_limit_hard_caps(void **state)
     (void) state;
 
     /* defaults: 1001 fields is a calm-down */
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
-                     H2X_OK);
+    dec_new(&dec, NULL);
     memset(in, 0x82, 1001);
     assert_int_equal(decode_with(&dec, in, 1000, &out, 4096, 1 << 16),
                      H2X_HPACK_TOO_LARGE);
@@ -1014,8 +1004,7 @@ test_limit_hard_caps(void **state)
 
     /* a string beyond the hard byte cap is refused from its length */
     h2x_hpack_limits_init(&lim);
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), &lim),
-                     H2X_OK);
+    dec_new(&dec, &lim);
     n = hex(in, "00 01 61 7f 81 ff 03");   /* value of 65535 + 127 - ... */
     assert_int_equal(decode_with(&dec, in, n, &out, 4096, 1 << 16),
                      H2X_HPACK_CALM);
@@ -1036,8 +1025,7 @@ test_bomb(void **state)
     (void) state;
 
     /* with the default hard caps: GOAWAY ENHANCE_YOUR_CALM at once */
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
-                     H2X_OK);
+    dec_new(&dec, NULL);
     n = lit(in, 0x40, "x", 4000, 'b');
     assert_int_equal(decode_with(&dec, in, n, &out, 100, 1 << 16), H2X_OK);
     memset(in, 0xbe, 10000);
@@ -1050,8 +1038,7 @@ test_bomb(void **state)
     h2x_hpack_limits_init(&lim);
     lim.hard_fields = 1000000;
     lim.hard_list_size = (size_t) 1 << 40;
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), &lim),
-                     H2X_OK);
+    dec_new(&dec, &lim);
     n = lit(in, 0x40, "x", 4000, 'b');
     assert_int_equal(decode_with(&dec, in, n, &out, 100, 1 << 16), H2X_OK);
 
@@ -1088,13 +1075,11 @@ test_bomb(void **state)
         lim.max_list_size = 100;
         lim.hard_list_size = (size_t) 1 << 30;
         lim.hard_fields = 100000;
-        assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(),
-                                            &lim), H2X_OK);
+        dec_new(&dec, &lim);
         h2x_hpack_limits_init(&lim);
         lim.max_list_size = lim.hard_list_size = (size_t) 1 << 30;
         lim.max_fields = lim.hard_fields = 100000;
-        assert_int_equal(h2x_hpack_dec_init(&ref, h2x_allocator_default(),
-                                            &lim), H2X_OK);
+        dec_new(&ref, &lim);
         n = 0;
         for (i = 0; i < 40; i++) {
             char  name[16];
@@ -1150,8 +1135,7 @@ test_huffman_bomb(void **state)
         h2x_hpack_dec_t  dec;
         h2x_hpack_out_t  out;
 
-        assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(),
-                                            NULL), H2X_OK);
+        dec_new(&dec, NULL);
         assert_int_equal(decode_with(&dec, in, n, &out, 100, 1 << 16),
                          H2X_HPACK_CALM);
         h2x_hpack_dec_free(&dec);
@@ -1288,10 +1272,8 @@ test_encoder_policy(void **state)
 
     (void) state;
 
-    assert_int_equal(h2x_hpack_enc_init(&enc, h2x_allocator_default(), 0),
-                     H2X_OK);
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
-                     H2X_OK);
+    enc_new(&enc, 0);
+    dec_new(&dec, NULL);
 
     w1 = roundtrip(&enc, &dec, resp, n, &out);
     for (i = 0; i < n; i++) {
@@ -1340,8 +1322,7 @@ test_encoder_huffman_choice(void **state)
 
     (void) state;
 
-    assert_int_equal(h2x_hpack_enc_init(&enc, h2x_allocator_default(), 0),
-                     H2X_OK);
+    enc_new(&enc, 0);
     assert_int_equal(h2x_hpack_encode(&enc, &a, 1, buf, sizeof(buf), &w),
                      H2X_OK);
     /* 00, name "x-a" Huffman (3 -> 3? no: raw), value Huffman */
@@ -1366,10 +1347,8 @@ test_encoder_size_updates(void **state)
 
     (void) state;
 
-    assert_int_equal(h2x_hpack_enc_init(&enc, h2x_allocator_default(), 0),
-                     H2X_OK);
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
-                     H2X_OK);
+    enc_new(&enc, 0);
+    dec_new(&dec, NULL);
 
     /* nothing pending at first: 4096 is the default on both sides */
     assert_int_equal(h2x_hpack_encode(&enc, &h, 1, buf, sizeof(buf), &w),
@@ -1407,8 +1386,7 @@ test_encoder_size_updates(void **state)
     h2x_hpack_dec_free(&dec);
 
     /* our cap below 4096 is announced in the first block */
-    assert_int_equal(h2x_hpack_enc_init(&enc, h2x_allocator_default(), 100),
-                     H2X_OK);
+    enc_new(&enc, 100);
     assert_int_equal(h2x_hpack_encode(&enc, &h, 1, buf, sizeof(buf), &w),
                      H2X_OK);
     assert_int_equal(buf[0], 0x3f);
@@ -1434,10 +1412,8 @@ test_encoder_bound(void **state)
     h2x_hpack_limits_init(&lim);
     lim.max_list_size = lim.hard_list_size = sizeof(out_buf);
     lim.max_field_size = sizeof(out_buf);
-    assert_int_equal(h2x_hpack_enc_init(&enc, h2x_allocator_default(), 0),
-                     H2X_OK);
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), &lim),
-                     H2X_OK);
+    enc_new(&enc, 0);
+    dec_new(&dec, &lim);
     for (i = 0; i < sizeof(vals); i++) {
         vals[i] = (uint8_t) (i * 7 + i / 13);
     }
@@ -1500,10 +1476,8 @@ test_encoder_id_wrap(void **state)
 
     (void) state;
 
-    assert_int_equal(h2x_hpack_enc_init(&enc, h2x_allocator_default(), 0),
-                     H2X_OK);
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
-                     H2X_OK);
+    enc_new(&enc, 0);
+    dec_new(&dec, NULL);
     enc.next_id = 0xffffffff - 500;
     enc.oldest_id = enc.next_id;
 
@@ -1539,10 +1513,8 @@ test_encoder_adaptive(void **state)
 
     (void) state;
 
-    assert_int_equal(h2x_hpack_enc_init(&enc, h2x_allocator_default(), 0),
-                     H2X_OK);
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
-                     H2X_OK);
+    enc_new(&enc, 0);
+    dec_new(&dec, NULL);
     memset(big, 'z', sizeof(big));
 
     noidx = 0;
@@ -1598,10 +1570,8 @@ test_encoder_adaptive(void **state)
     h2x_hpack_dec_free(&dec);
 
     /* evictions by a table size update teach nothing */
-    assert_int_equal(h2x_hpack_enc_init(&enc, h2x_allocator_default(), 0),
-                     H2X_OK);
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
-                     H2X_OK);
+    enc_new(&enc, 0);
+    dec_new(&dec, NULL);
     for (i = 0; i < 10; i++) {
         h[0] = (h2x_header_t) { (const uint8_t *) "x-k", 3,
                                 (const uint8_t *) "v", 1, 0 };
@@ -1628,8 +1598,7 @@ test_dynamic_static_names(void **state)
 
     (void) state;
 
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
-                     H2X_OK);
+    dec_new(&dec, NULL);
     /* C.3.1, then C.3.2's ":authority" (62) and "cache-control" */
     n = hex(in, "8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d");
     h2x_hpack_out_init(&out, fields_buf, 64, out_buf, sizeof(out_buf));
@@ -1679,10 +1648,8 @@ test_encoder_string_edges(void **state)
 
     (void) state;
 
-    assert_int_equal(h2x_hpack_enc_init(&enc, h2x_allocator_default(), 0),
-                     H2X_OK);
-    assert_int_equal(h2x_hpack_dec_init(&dec, h2x_allocator_default(), NULL),
-                     H2X_OK);
+    enc_new(&enc, 0);
+    dec_new(&dec, NULL);
 
     for (len = 100; len < 400; len++) {
         for (i = 0; i < len; i++) {

@@ -4,6 +4,7 @@
  * client frames and checks the exact frames the server wrote.
  */
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -180,11 +181,9 @@ test_post_body_and_window_updates(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
 
-    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
-               ":authority", "a", ":path", "/up", "content-length", "60000");
+    tc_post(&tc, 1, 0, "/up", "content-length", "60000");
     for (i = 0; i < 4; i++) {
         tc_data(&tc, 1, body, 15000, i == 3);
     }
@@ -226,8 +225,7 @@ test_connection_window_update(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
 
     /* 10 streams x 60000 bytes: the connection credit goes at 512 KiB */
     for (i = 0; i < 10; i++) {
@@ -259,10 +257,8 @@ test_content_length_mismatch(void **state)
     (void) state;
 
     /* more DATA than announced */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
-    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
-               ":authority", "a", ":path", "/", "content-length", "10");
+    tc_start(&tc, NULL);
+    tc_post(&tc, 1, 0, "/", "content-length", "10");
     tc_data(&tc, 1, body, 11, 0);
     tc_data(&tc, 1, body, 5, 1);
     tc_run(&tc);
@@ -276,10 +272,8 @@ test_content_length_mismatch(void **state)
     tc_done(&tc);
 
     /* END_STREAM short of it */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
-    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
-               ":authority", "a", ":path", "/", "content-length", "10");
+    tc_start(&tc, NULL);
+    tc_post(&tc, 1, 0, "/", "content-length", "10");
     tc_data(&tc, 1, body, 9, 1);
     tc_run(&tc);
     tc_expect_rst(&tc, 1, H2X_PROTOCOL_ERROR);
@@ -287,10 +281,8 @@ test_content_length_mismatch(void **state)
     tc_done(&tc);
 
     /* END_STREAM on HEADERS with a positive content-length */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
-    tc_headers(&tc, 1, 1, ":method", "POST", ":scheme", "https",
-               ":authority", "a", ":path", "/", "content-length", "10");
+    tc_start(&tc, NULL);
+    tc_post(&tc, 1, 1, "/", "content-length", "10");
     tc_run(&tc);
     tc_expect_rst(&tc, 1, H2X_PROTOCOL_ERROR);
     assert_int_equal(tc.nreq, 0);
@@ -306,10 +298,8 @@ test_request_trailers(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
-    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
-               ":authority", "a", ":path", "/");
+    tc_start(&tc, NULL);
+    tc_post(&tc, 1, 0, "/");
     tc_data(&tc, 1, "hello", 5, 0);
     tc_headers(&tc, 1, 1, "x-checksum", "abc");
     tc_run(&tc);
@@ -323,10 +313,8 @@ test_request_trailers(void **state)
     tc_done(&tc);
 
     /* trailers without END_STREAM: malformed (RFC 9113 8.1) */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
-    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
-               ":authority", "a", ":path", "/");
+    tc_start(&tc, NULL);
+    tc_post(&tc, 1, 0, "/");
     tc_headers(&tc, 1, 0, "x-checksum", "abc");
     tc_run(&tc);
     tc_expect_rst(&tc, 1, H2X_PROTOCOL_ERROR);
@@ -334,10 +322,8 @@ test_request_trailers(void **state)
     tc_done(&tc);
 
     /* pseudo-header in trailers */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
-    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
-               ":authority", "a", ":path", "/");
+    tc_start(&tc, NULL);
+    tc_post(&tc, 1, 0, "/");
     tc_headers(&tc, 1, 1, ":path", "/x");
     tc_run(&tc);
     tc_expect_rst(&tc, 1, H2X_PROTOCOL_ERROR);
@@ -355,10 +341,8 @@ test_response_trailers_and_interim(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
-    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
-               ":authority", "a", ":path", "/", "expect", "100-continue");
+    tc_start(&tc, NULL);
+    tc_post(&tc, 1, 0, "/", "expect", "100-continue");
     tc_run(&tc);
     r = tc_req(&tc, 1);
 
@@ -398,10 +382,7 @@ test_response_trailers_and_interim(void **state)
     assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, h, 1, 0),
                      H2X_ERROR);
 
-    c.ref = &c;
-    c.data = body;
-    c.offset = 0;
-    c.len = 10;
+    tc_chunk(&c, &c, body, 0, 10);
     assert_int_equal(h2x_stream_write(tc.s, r->st, &c, 0), H2X_OK);
 
     h[0].name = (const uint8_t *) "grpc-status";
@@ -437,37 +418,29 @@ static void
 test_response_header_checks(void **state)
 {
     tc_t          tc;
+    size_t        i;
     treq_t       *r;
     h2x_header_t  h;
 
+    static const char  *bad[] = {
+        ":status", "Content-Type", "connection", "transfer-encoding"
+    };
+
     (void) state;
 
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
-    tc_get(&tc, 1, 1, "/");
-    tc_run(&tc);
-    r = tc_req(&tc, 1);
+    tc_start(&tc, NULL);
+    r = tc_open(&tc, 1, "/");
 
     h.flags = 0;
     h.value = (const uint8_t *) "x";
     h.value_len = 1;
 
-    h.name = (const uint8_t *) ":status";
-    h.name_len = 7;
-    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, &h, 1, 1),
-                     H2X_ERROR);
-    h.name = (const uint8_t *) "Content-Type";
-    h.name_len = 12;
-    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, &h, 1, 1),
-                     H2X_ERROR);
-    h.name = (const uint8_t *) "connection";
-    h.name_len = 10;
-    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, &h, 1, 1),
-                     H2X_ERROR);
-    h.name = (const uint8_t *) "transfer-encoding";
-    h.name_len = 17;
-    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, &h, 1, 1),
-                     H2X_ERROR);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        h.name = (const uint8_t *) bad[i];
+        h.name_len = strlen(bad[i]);
+        assert_int_equal(
+            h2x_stream_submit_response(tc.s, r->st, 200, &h, 1, 1), H2X_ERROR);
+    }
     assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 99, NULL, 0, 1),
                      H2X_ERROR);
     assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 600, NULL, 0, 1),
@@ -494,8 +467,7 @@ test_stream_id_rules(void **state)
     (void) state;
 
     /* even id */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_get(&tc, 2, 1, "/");
     assert_int_equal(tc_run(&tc), H2X_ERROR);
     tc_expect_goaway(&tc, 0, H2X_PROTOCOL_ERROR);
@@ -503,8 +475,7 @@ test_stream_id_rules(void **state)
     tc_done(&tc);
 
     /* decreasing id */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_get(&tc, 5, 1, "/");
     tc_get(&tc, 3, 1, "/");
     assert_int_equal(tc_run(&tc), H2X_ERROR);
@@ -516,9 +487,8 @@ test_stream_id_rules(void **state)
     tc_done(&tc);
 
     /* HEADERS on a stream closed normally: STREAM_CLOSED */
-    tc_init(&tc, NULL);
+    tc_start(&tc, NULL);
     tc.auto_respond = 1;
-    tc_handshake(&tc);
     tc_get(&tc, 1, 1, "/");
     tc_run(&tc);
     assert_int_equal(tc.req[0].closed, 1);
@@ -536,30 +506,26 @@ test_idle_stream_frames(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_data(&tc, 1, "x", 1, 0);
     assert_int_equal(tc_run(&tc), H2X_ERROR);
     tc_expect_goaway(&tc, 0, H2X_PROTOCOL_ERROR);
     tc_done(&tc);
 
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_wu(&tc, 3, 100);
     assert_int_equal(tc_run(&tc), H2X_ERROR);
     tc_expect_goaway(&tc, 0, H2X_PROTOCOL_ERROR);
     tc_done(&tc);
 
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_rst(&tc, 3, H2X_CANCEL);
     assert_int_equal(tc_run(&tc), H2X_ERROR);
     tc_expect_goaway(&tc, 0, H2X_PROTOCOL_ERROR);
     tc_done(&tc);
 
     /* PRIORITY on an idle stream is fine */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_frame(&tc, H2X_FRAME_PRIORITY, 0, 7, "\0\0\0\1\20", 5);
     assert_true(tc_run(&tc) > 0);
     assert_int_equal(tc.nframes, 0);
@@ -579,10 +545,8 @@ test_closed_stream_frames(void **state)
     (void) state;
 
     /* DATA after our RST_STREAM: ignored, but counted for the window */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
-    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
-               ":authority", "a", ":path", "/");
+    tc_start(&tc, NULL);
+    tc_post(&tc, 1, 0, "/");
     tc_run(&tc);
     r = tc_req(&tc, 1);
     assert_int_equal(h2x_stream_reset(tc.s, r->st, H2X_CANCEL), H2X_OK);
@@ -604,10 +568,8 @@ test_closed_stream_frames(void **state)
     tc_done(&tc);
 
     /* DATA after the peer's RST_STREAM: STREAM_CLOSED */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
-    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
-               ":authority", "a", ":path", "/");
+    tc_start(&tc, NULL);
+    tc_post(&tc, 1, 0, "/");
     tc_rst(&tc, 1, H2X_CANCEL);
     tc_run(&tc);
     r = tc_req(&tc, 1);
@@ -619,8 +581,7 @@ test_closed_stream_frames(void **state)
     tc_done(&tc);
 
     /* DATA after END_STREAM (half-closed remote): STREAM_CLOSED */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_get(&tc, 1, 1, "/");
     tc_data(&tc, 1, body, 10, 0);
     assert_true(tc_run(&tc) > 0);
@@ -629,9 +590,8 @@ test_closed_stream_frames(void **state)
     tc_done(&tc);
 
     /* DATA on a stream closed normally: connection STREAM_CLOSED */
-    tc_init(&tc, NULL);
+    tc_start(&tc, NULL);
     tc.auto_respond = 1;
-    tc_handshake(&tc);
     tc_get(&tc, 1, 1, "/");
     tc_run(&tc);
     tc_data(&tc, 1, body, 10, 0);
@@ -653,8 +613,7 @@ test_continuation_rules(void **state)
     (void) state;
 
     /* a block in 5-byte fragments */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_headers_v(&tc, 1, 1, 5, kv);
     assert_true(tc_run(&tc) > 0);
     assert_int_equal(tc.nreq, 1);
@@ -662,8 +621,7 @@ test_continuation_rules(void **state)
     tc_done(&tc);
 
     /* anything else inside a block */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     p = tc.in;
     tc_headers_v(&tc, 1, 1, 5, kv);
     tc.inlen = (p - tc.in) + 9 + 5;   /* HEADERS only */
@@ -673,8 +631,7 @@ test_continuation_rules(void **state)
     tc_done(&tc);
 
     /* CONTINUATION of another stream */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_headers_v(&tc, 1, 1, 5, kv);
     tc.in[9 + 5 + 8] = 3;   /* first CONTINUATION's stream id: 3 */
     assert_int_equal(tc_run(&tc), H2X_ERROR);
@@ -682,8 +639,7 @@ test_continuation_rules(void **state)
     tc_done(&tc);
 
     /* a client PUSH_PROMISE */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_get(&tc, 1, 0, "/");
     tc_frame(&tc, H2X_FRAME_PUSH_PROMISE, H2X_FLAG_END_HEADERS, 1,
              "\0\0\0\2\x82", 5);
@@ -705,10 +661,8 @@ test_priority_self_dependency(void **state)
     (void) state;
 
     /* PRIORITY on an open stream depending on itself */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
-    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
-               ":authority", "a", ":path", "/");
+    tc_start(&tc, NULL);
+    tc_post(&tc, 1, 0, "/");
     tc_frame(&tc, H2X_FRAME_PRIORITY, 0, 1, pri, 5);
     assert_true(tc_run(&tc) > 0);
     tc_expect_rst(&tc, 1, H2X_PROTOCOL_ERROR);
@@ -716,8 +670,7 @@ test_priority_self_dependency(void **state)
     tc_done(&tc);
 
     /* HEADERS depending on itself: reset, never announced, HPACK kept */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     h[0].name = (const uint8_t *) ":method"; h[0].name_len = 7;
     h[0].value = (const uint8_t *) "GET"; h[0].value_len = 3;
     h[1].name = (const uint8_t *) ":scheme"; h[1].name_len = 7;
@@ -759,9 +712,8 @@ test_max_concurrent_streams(void **state)
     h2x_config_init(&cfg);
     cfg.max_concurrent_streams = 3;
 
-    tc_init(&tc, &cfg);
+    tc_start(&tc, &cfg);
     tc.auto_release = 0;
-    tc_handshake(&tc);
 
     for (i = 0; i < 4; i++) {
         tc_get(&tc, 1 + 2 * i, 1, "/");
@@ -804,9 +756,8 @@ test_max_concurrent_streams(void **state)
      * even before the adapter releases the stream: a client that opens
      * the next stream on END_STREAM is not refused.
      */
-    tc_init(&tc, &cfg);
+    tc_start(&tc, &cfg);
     tc.auto_release = 0;
-    tc_handshake(&tc);
 
     for (i = 0; i < 3; i++) {
         tc_get(&tc, 1 + 2 * i, 1, "/");
@@ -851,8 +802,7 @@ test_ping(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_ping(&tc, "abcdefgh", 0);
     tc_ping(&tc, "ACKACKAC", 1);   /* an ACK nobody asked for: ignored */
     tc_run(&tc);
@@ -897,19 +847,11 @@ test_settings_apply(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
-    tc_get(&tc, 1, 1, "/");
-    tc_run(&tc);
-    r = tc_req(&tc, 1);
+    tc_start(&tc, NULL);
+    r = tc_open(&tc, 1, "/");
 
     /* the peer's window: 65535 until it says otherwise */
-    h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0, 0);
-    c.ref = &c;
-    c.data = body;
-    c.offset = 0;
-    c.len = 100000;
-    h2x_stream_write(tc.s, r->st, &c, 1);
+    tc_respond(&tc, r, &c, body, 100000);
     tc_drain(&tc);
     assert_int_equal(tc_count(&tc, H2X_FRAME_DATA), 4);
     assert_int_equal(tc.frames[1].len, 16384);
@@ -964,8 +906,7 @@ test_flow_control_errors(void **state)
     (void) state;
 
     /* stream window overflow */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_get(&tc, 1, 1, "/");
     tc_wu(&tc, 1, 0x7fffffff);
     tc_run(&tc);
@@ -974,16 +915,14 @@ test_flow_control_errors(void **state)
     tc_done(&tc);
 
     /* connection window overflow */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_wu(&tc, 0, 0x7fffffff);
     assert_int_equal(tc_run(&tc), H2X_ERROR);
     tc_expect_goaway(&tc, 0, H2X_FLOW_CONTROL_ERROR);
     tc_done(&tc);
 
     /* WINDOW_UPDATE 0 on a stream / on the connection */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_get(&tc, 1, 1, "/");
     tc_wu(&tc, 1, 0);
     tc_run(&tc);
@@ -994,8 +933,7 @@ test_flow_control_errors(void **state)
     tc_done(&tc);
 
     /* SETTINGS_INITIAL_WINDOW_SIZE overflowing an open stream's window */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_get(&tc, 1, 1, "/");
     tc_wu(&tc, 1, 0x7fffffff - 65535);
     set.id = H2X_SETTINGS_INITIAL_WINDOW_SIZE;
@@ -1008,11 +946,9 @@ test_flow_control_errors(void **state)
     /* DATA beyond the stream window (16384 after our SETTINGS ACK) */
     h2x_config_init(&cfg);
     cfg.initial_window_size = 16384;
-    tc_init(&tc, &cfg);
+    tc_start(&tc, &cfg);
     tc.auto_consume = 0;
-    tc_handshake(&tc);
-    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
-               ":authority", "a", ":path", "/");
+    tc_post(&tc, 1, 0, "/");
     tc_data(&tc, 1, body, 16384, 0);
     tc_data(&tc, 1, body, 1, 0);
     tc_run(&tc);
@@ -1024,11 +960,9 @@ test_flow_control_errors(void **state)
     h2x_config_init(&cfg);
     cfg.connection_window_size = 65535;
     cfg.initial_window_size = 1 << 20;
-    tc_init(&tc, &cfg);
+    tc_start(&tc, &cfg);
     tc.auto_consume = 0;
-    tc_handshake(&tc);
-    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
-               ":authority", "a", ":path", "/");
+    tc_post(&tc, 1, 0, "/");
     tc_data(&tc, 1, body, 16384, 0);
     tc_data(&tc, 1, body, 16384, 0);
     tc_data(&tc, 1, body, 16384, 0);
@@ -1048,12 +982,9 @@ test_graceful_goaway(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
+    tc_start(&tc, NULL);
     tc.auto_release = 0;
-    tc_handshake(&tc);
-    tc_get(&tc, 1, 1, "/");
-    tc_run(&tc);
-    r = tc_req(&tc, 1);
+    r = tc_open(&tc, 1, "/");
 
     assert_int_equal(h2x_session_goaway(tc.s, H2X_NO_ERROR, 1), H2X_OK);
     tc_drain(&tc);
@@ -1089,8 +1020,7 @@ test_graceful_goaway(void **state)
     tc_done(&tc);
 
     /* without the PING ACK, step 2 comes at the timeout */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_get(&tc, 1, 1, "/");
     tc_run(&tc);
     h2x_session_goaway(tc.s, H2X_NO_ERROR, 1);
@@ -1113,8 +1043,7 @@ test_graceful_goaway(void **state)
     tc_done(&tc);
 
     /* immediate, with an error: streams close */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_get(&tc, 1, 1, "/");
     tc_run(&tc);
     h2x_session_goaway(tc.s, H2X_INTERNAL_ERROR, 0);
@@ -1133,9 +1062,8 @@ test_peer_goaway(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
+    tc_start(&tc, NULL);
     tc.auto_release = 0;
-    tc_handshake(&tc);
     tc_get(&tc, 1, 1, "/");
     tc_goaway(&tc, 0, H2X_NO_ERROR);
     tc_run(&tc);
@@ -1169,8 +1097,7 @@ test_credit_split_data_frame(void **state)
     h2x_config_init(&cfg);
     cfg.initial_window_size = 32768;
 
-    tc_init(&tc, &cfg);
-    tc_handshake(&tc);
+    tc_start(&tc, &cfg);
     tc_get(&tc, 1, 0, "/upload");
     tc_run(&tc);
 
@@ -1223,20 +1150,14 @@ test_free_releases_chunks(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
+    tc_start(&tc, NULL);
     tc.auto_release = 0;
-    tc_handshake(&tc);
-    tc_get(&tc, 1, 1, "/");
-    tc_run(&tc);
-    r = tc_req(&tc, 1);
+    r = tc_open(&tc, 1, "/");
 
     assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0, 0),
                      H2X_OK);
     for (n = 0; n < 2; n++) {
-        c[n].ref = &c[n];
-        c[n].data = body[n];
-        c[n].offset = 0;
-        c[n].len = sizeof(body[n]);
+        tc_chunk(&c[n], &c[n], body[n], 0, sizeof(body[n]));
     }
     assert_int_equal(h2x_stream_write(tc.s, r->st, &c[0], 0), H2X_OK);
 
@@ -1264,19 +1185,13 @@ test_peer_reset_releases_chunks(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
+    tc_start(&tc, NULL);
     tc.auto_release = 0;
-    tc_handshake(&tc);
-    tc_get(&tc, 1, 1, "/");
-    tc_run(&tc);
-    r = tc_req(&tc, 1);
+    r = tc_open(&tc, 1, "/");
 
     h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0, 0);
     for (i = 0; i < 3; i++) {
-        c[i].ref = &c[i];
-        c[i].data = body;
-        c[i].offset = 0;
-        c[i].len = 40000;
+        tc_chunk(&c[i], &c[i], body, 0, 40000);
         assert_int_equal(h2x_stream_write(tc.s, r->st, &c[i], i == 2),
                          H2X_OK);
     }
@@ -1312,18 +1227,12 @@ test_adapter_reset_with_inflight(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
+    tc_start(&tc, NULL);
     tc.auto_release = 0;
-    tc_handshake(&tc);
-    tc_get(&tc, 1, 1, "/");
-    tc_run(&tc);
-    r = tc_req(&tc, 1);
+    r = tc_open(&tc, 1, "/");
 
     h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0, 0);
-    c.ref = &c;
-    c.data = body;
-    c.offset = 0;
-    c.len = 1000;
+    tc_chunk(&c, &c, body, 0, 1000);
     h2x_stream_write(tc.s, r->st, &c, 0);
 
     /* the DATA frame is in the output: the chunk stays until written */
@@ -1354,22 +1263,13 @@ test_zero_copy_segments(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
-    tc_get(&tc, 1, 1, "/");
-    tc_run(&tc);
-    r = tc_req(&tc, 1);
+    tc_start(&tc, NULL);
+    r = tc_open(&tc, 1, "/");
 
     file.base = body;
     h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0, 0);
-    c[0].ref = &c[0];
-    c[0].data = body + 5;
-    c[0].offset = 0;
-    c[0].len = 100;
-    c[1].ref = &file;
-    c[1].data = NULL;
-    c[1].offset = 20000;
-    c[1].len = 30000;
+    tc_chunk(&c[0], &c[0], body + 5, 0, 100);
+    tc_chunk(&c[1], &file, NULL, 20000, 30000);
     h2x_stream_write(tc.s, r->st, &c[0], 0);
     h2x_stream_write(tc.s, r->st, &c[1], 1);
 
@@ -1417,11 +1317,8 @@ test_headers_continuation_out(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
-    tc_get(&tc, 1, 1, "/");
-    tc_run(&tc);
-    r = tc_req(&tc, 1);
+    tc_start(&tc, NULL);
+    r = tc_open(&tc, 1, "/");
 
     for (i = 0; i < 3; i++) {
         memset(big[i], '{' + i, sizeof(big[i]));
@@ -1459,10 +1356,7 @@ respond_big(tc_t *tc, treq_t *r)
     h2x_chunk_t  c;
 
     h2x_stream_submit_response(tc->s, r->st, 200, NULL, 0, 0);
-    c.ref = r;
-    c.data = body;
-    c.offset = 0;
-    c.len = 40000;
+    tc_chunk(&c, r, body, 0, 40000);
     h2x_stream_write(tc->s, r->st, &c, 1);
 }
 
@@ -1484,21 +1378,15 @@ data_order(tc_t *tc)
 static void
 test_scheduler(void **state)
 {
-    tc_t           tc;
-    h2x_setting_t  set;
-    int            i;
+    tc_t  tc;
+    int   i;
 
     (void) state;
-
-    set.id = H2X_SETTINGS_INITIAL_WINDOW_SIZE;
-    set.value = 1 << 20;
 
     /* no priority signal: round robin, frame by frame */
     tc_init(&tc, NULL);
     tc.on_request_hook = respond_big;
-    tc_preface(&tc, &set, 1);
-    tc_settings_ack(&tc);
-    tc_wu(&tc, 0, 1 << 20);
+    tc_preface_wide(&tc, 1 << 20);
     tc_get(&tc, 1, 1, "/a");
     tc_get(&tc, 3, 1, "/b");
     tc_run(&tc);
@@ -1512,9 +1400,7 @@ test_scheduler(void **state)
     /* urgency first; non-incremental one at a time (RFC 9218) */
     tc_init(&tc, NULL);
     tc.on_request_hook = respond_big;
-    tc_preface(&tc, &set, 1);
-    tc_settings_ack(&tc);
-    tc_wu(&tc, 0, 1 << 20);
+    tc_preface_wide(&tc, 1 << 20);
     tc_headers(&tc, 1, 1, ":method", "GET", ":scheme", "https",
                ":path", "/low", "priority", "u=5");
     tc_headers(&tc, 3, 1, ":method", "GET", ":scheme", "https",
@@ -1546,9 +1432,7 @@ test_scheduler(void **state)
     /* PRIORITY_UPDATE, also before the stream opens */
     tc_init(&tc, NULL);
     tc.on_request_hook = respond_big;
-    tc_preface(&tc, &set, 1);
-    tc_settings_ack(&tc);
-    tc_wu(&tc, 0, 1 << 20);
+    tc_preface_wide(&tc, 1 << 20);
     tc_prio_update(&tc, 3, "u=0");
     tc_get(&tc, 1, 1, "/a");
     tc_get(&tc, 3, 1, "/b");
@@ -1568,11 +1452,10 @@ test_scheduler(void **state)
 static void
 test_backpressure(void **state)
 {
-    tc_t           tc;
-    h2x_config_t   cfg;
-    treq_t        *r;
-    h2x_chunk_t    c;
-    h2x_setting_t  set;
+    tc_t          tc;
+    h2x_config_t  cfg;
+    treq_t       *r;
+    h2x_chunk_t   c;
 
     (void) state;
 
@@ -1581,21 +1464,10 @@ test_backpressure(void **state)
     cfg.max_control_queue = 100000;
     cfg.glitch_burst = 100000;
     tc_init(&tc, &cfg);
-    set.id = H2X_SETTINGS_INITIAL_WINDOW_SIZE;
-    set.value = 1 << 24;
-    tc_preface(&tc, &set, 1);
-    tc_settings_ack(&tc);
-    tc_wu(&tc, 0, 1 << 24);
-    tc_get(&tc, 1, 1, "/");
-    tc_run(&tc);
-    r = tc_req(&tc, 1);
+    tc_preface_wide(&tc, 1 << 24);
+    r = tc_open(&tc, 1, "/");
 
-    h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0, 0);
-    c.ref = &c;
-    c.data = body;
-    c.offset = 0;
-    c.len = sizeof(body);
-    h2x_stream_write(tc.s, r->st, &c, 1);
+    tc_respond(&tc, r, &c, body, sizeof(body));
 
     /* the scheduler stays a batch ahead: output bounded */
     tc.max_write = 1000;
@@ -1623,33 +1495,40 @@ test_backpressure(void **state)
 }
 
 
+/* A session whose adapter reads bodies with h2x_stream_read(). */
+static h2x_session_t *
+read_session(tc_t *tc)
+{
+    h2x_callbacks_t  cb;
+
+    tc_init(tc, NULL);
+    memset(&cb, 0, sizeof(cb));
+    cb.on_request = tc_on_request;
+    cb.on_stream_close = tc_on_stream_close;
+    tc_renew(tc, &cb);
+    tc->auto_release = 0;
+    tc_handshake(tc);
+
+    return tc->s;
+}
+
+
 static void
 test_read_api(void **state)
 {
-    tc_t              tc;
-    h2x_callbacks_t   cb;
-    h2x_session_t    *s;
-    treq_t           *r;
-    uint8_t           buf[256];
-    long              n;
+    tc_t            tc;
+    h2x_session_t  *s;
+    treq_t         *r;
+    uint8_t         buf[256];
+    long            n;
 
     (void) state;
 
     /* without on_data: h2x_stream_read(), plain and chunked */
-    tc_init(&tc, NULL);
-    memset(&cb, 0, sizeof(cb));
-    cb.on_request = tc_on_request;
-    cb.on_stream_close = tc_on_stream_close;
-    s = h2x_session_new(&tc.cfg, &cb, &tc, &tc.alloc);
-    h2x_session_free(tc.s);
-    tc.s = s;
-    tc.auto_release = 0;
-    tc_handshake(&tc);
+    s = read_session(&tc);
 
-    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
-               ":authority", "a", ":path", "/");
-    tc_headers(&tc, 3, 0, ":method", "POST", ":scheme", "https",
-               ":authority", "a", ":path", "/");
+    tc_post(&tc, 1, 0, "/");
+    tc_post(&tc, 3, 0, "/");
     tc_run(&tc);
     r = tc_req(&tc, 1);
     assert_int_equal(h2x_stream_read(s, r->st, buf, sizeof(buf), 0),
@@ -1668,11 +1547,8 @@ test_read_api(void **state)
 
     r = tc_req(&tc, 3);
     n = h2x_stream_read(s, r->st, buf, sizeof(buf), H2X_READ_CHUNKED);
-    assert_int_equal(n, 26);
-    assert_memory_equal(buf, "14\r\n0123456789abcdefghij\r\n", 26);
-    n = h2x_stream_read(s, r->st, buf, sizeof(buf), H2X_READ_CHUNKED);
-    assert_int_equal(n, 5);
-    assert_memory_equal(buf, "0\r\n\r\n", 5);
+    assert_int_equal(n, 31);
+    assert_memory_equal(buf, "14\r\n0123456789abcdefghij\r\n0\r\n\r\n", 31);
     assert_int_equal(h2x_stream_read(s, r->st, buf, sizeof(buf),
                                      H2X_READ_CHUNKED),
                      0);
@@ -1685,8 +1561,7 @@ test_read_api(void **state)
         static uint8_t  got[200000];
         size_t          have, i;
 
-        tc_headers(&tc, 5, 0, ":method", "POST", ":scheme", "https",
-                   ":authority", "a", ":path", "/big");
+        tc_post(&tc, 5, 0, "/big");
         tc_run(&tc);
         r = tc_req(&tc, 5);
         have = 0;
@@ -1714,6 +1589,215 @@ test_read_api(void **state)
 }
 
 
+/* Reads with buffers of size k until H2X_AGAIN or the end. */
+static long
+read_all(h2x_session_t *s, h2x_stream_t *st, size_t k, uint8_t *got,
+    size_t *have, size_t max)
+{
+    long  n;
+
+    for ( ;; ) {
+        assert_true(*have + k <= max);
+        n = h2x_stream_read(s, st, got + *have, k, H2X_READ_CHUNKED);
+        if (n <= 0) {
+            return n;
+        }
+        assert_true((size_t) n <= k);
+        *have += (size_t) n;
+    }
+}
+
+
+/* Decodes chunked framing strictly; returns the trailer section. */
+static const char *
+unchunk(const uint8_t *p, size_t len, uint8_t *body, size_t *blen)
+{
+    size_t       i, size;
+    const char  *end;
+
+    i = 0;
+    *blen = 0;
+
+    for ( ;; ) {
+        size = 0;
+        assert_true(i < len);
+        assert_true(isxdigit(p[i]));
+        while (i < len && isxdigit(p[i])) {
+            size = size * 16 + (isdigit(p[i]) ? p[i] - '0'
+                                              : (p[i] | 0x20) - 'a' + 10);
+            i++;
+        }
+        assert_true(i + 2 <= len);
+        assert_memory_equal(p + i, "\r\n", 2);
+        i += 2;
+
+        if (size == 0) {
+            break;
+        }
+
+        assert_true(i + size + 2 <= len);
+        memcpy(body + *blen, p + i, size);
+        *blen += size;
+        i += size;
+        assert_memory_equal(p + i, "\r\n", 2);
+        i += 2;
+    }
+
+    /* the trailer section ends with an empty line, at the very end */
+    end = (const char *) p + len;
+    assert_true(len - i >= 2);
+    assert_memory_equal(end - 2, "\r\n", 2);
+    if (len - i > 2) {
+        assert_memory_equal(end - 4, "\r\n\r\n", 4);
+    }
+
+    return (const char *) p + i;
+}
+
+
+static void
+test_read_chunked_sizes(void **state)
+{
+    tc_t            tc;
+    h2x_session_t  *s;
+    treq_t         *r;
+    size_t          k, have, blen;
+    long            n;
+    int             mode;
+    const char     *tr;
+    uint8_t         got[512], body[256];
+    static const char  part1[] = "hello ";
+    static const char  part2[] = "world, a body in two DATA frames";
+    static const char  expect[] =
+        "6\r\nhello \r\n"
+        "20\r\nworld, a body in two DATA frames\r\n"
+        "0\r\nx-checksum: abc\r\nx-more: t2\r\n\r\n";
+
+    (void) state;
+
+    /*
+     * nginx reads 3 bytes at a time: every size must give the same
+     * framing, with the chunk size line, CRLFs, the last chunk and the
+     * trailers carried over between calls.
+     */
+    for (mode = 0; mode < 2; mode++) {
+        for (k = 1; k <= 40; k++) {
+            s = read_session(&tc);
+            tc_post(&tc, 1, 0, "/");
+            tc_data(&tc, 1, part1, 6, 0);
+            tc_run(&tc);
+            r = tc_req(&tc, 1);
+            have = 0;
+
+            if (mode == 0) {
+                /* all of the first part, then the rest */
+                n = read_all(s, r->st, k, got, &have, sizeof(got));
+                assert_int_equal(n, H2X_AGAIN);
+                assert_int_equal(have, 11);
+
+            } else {
+                /* one read, then the rest arrives mid-chunk */
+                n = h2x_stream_read(s, r->st, got, k, H2X_READ_CHUNKED);
+                assert_true(n > 0 && (size_t) n <= k);
+                have = (size_t) n;
+            }
+
+            tc_data(&tc, 1, part2, sizeof(part2) - 1, 0);
+            tc_headers(&tc, 1, 1, "x-checksum", "abc", "x-more", "t2");
+            tc_run(&tc);
+
+            n = read_all(s, r->st, k, got, &have, sizeof(got));
+            assert_int_equal(n, 0);
+            assert_int_equal(h2x_stream_read(s, r->st, got, k,
+                                             H2X_READ_CHUNKED),
+                             0);
+
+            if (mode == 0) {
+                assert_int_equal(have, sizeof(expect) - 1);
+                assert_memory_equal(got, expect, have);
+            }
+
+            tr = unchunk(got, have, body, &blen);
+            assert_int_equal(blen, 38);
+            assert_memory_equal(body, "hello world, a body in two DATA "
+                                      "frames", 38);
+            assert_int_equal((const char *) got + have - tr,
+                             sizeof("x-checksum: abc\r\nx-more: t2\r\n\r\n")
+                             - 1);
+            assert_memory_equal(tr, "x-checksum: abc\r\nx-more: t2\r\n\r\n",
+                                (const char *) got + have - tr);
+
+            assert_null(tc_find(&tc, H2X_FRAME_RST_STREAM, 1));
+            h2x_stream_release(s, r->st);
+            tc_done(&tc);
+        }
+    }
+
+    /* no trailers, empty body */
+    for (k = 1; k <= 6; k++) {
+        s = read_session(&tc);
+        tc_post(&tc, 1, 0, "/");
+        tc_data(&tc, 1, NULL, 0, 1);
+        tc_run(&tc);
+        r = tc_req(&tc, 1);
+        have = 0;
+        assert_int_equal(read_all(s, r->st, k, got, &have, sizeof(got)), 0);
+        assert_int_equal(have, 5);
+        assert_memory_equal(got, "0\r\n\r\n", 5);
+        h2x_stream_release(s, r->st);
+        tc_done(&tc);
+    }
+}
+
+
+/* The framing on its own, as adapters use it. */
+static void
+test_chunked_frame(void **state)
+{
+    h2x_chunked_t   c;
+    h2x_header_t    tr[1];
+    uint8_t         out[64];
+    size_t          w, n;
+
+    (void) state;
+
+    tr[0].name = (const uint8_t *) "a";
+    tr[0].name_len = 1;
+    tr[0].value = (const uint8_t *) "b";
+    tr[0].value_len = 1;
+    tr[0].flags = 0;
+
+    h2x_chunked_init(&c);
+
+    /* nothing yet */
+    n = 0;
+    assert_int_equal(h2x_chunked_frame(&c, out, 64, NULL, &n, 0, NULL, 0),
+                     0);
+    assert_false(h2x_chunked_done(&c));
+
+    /* a chunk of 17 bytes: "11" CRLF, then only 2 bytes of it fit */
+    n = 17;
+    w = h2x_chunked_frame(&c, out, 6, (const uint8_t *) "0123456789abcdefg",
+                          &n, 0, NULL, 0);
+    assert_int_equal(w, 6);
+    assert_int_equal(n, 2);
+    assert_memory_equal(out, "11\r\n01", 6);
+
+    /* more arrived: the chunk ends first, then a new one */
+    n = 18;
+    w = h2x_chunked_frame(&c, out, 64, (const uint8_t *) "23456789abcdefgXYZ",
+                          &n, 1, tr, 1);
+    assert_int_equal(n, 18);
+    assert_int_equal(w, 15 + 2 + 3 + 3 + 2 + 3 + 6 + 2);
+    assert_memory_equal(out, "23456789abcdefg\r\n3\r\nXYZ\r\n0\r\na: b\r\n\r\n",
+                        w);
+    assert_true(h2x_chunked_done(&c));
+
+    n = 0;
+    assert_int_equal(h2x_chunked_frame(&c, out, 64, NULL, &n, 1, tr, 1), 0);
+}
+
+
 static void
 test_local_settings_on_ack(void **state)
 {
@@ -1738,18 +1822,15 @@ test_local_settings_on_ack(void **state)
         }
     }
     tc_preface(&tc, NULL, 0);
-    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
-               ":authority", "a", ":path", "/");
+    tc_post(&tc, 1, 0, "/");
     tc_data(&tc, 1, body, 20000, 1);
     assert_int_equal(tc_run(&tc), H2X_ERROR);
     tc_expect_goaway(&tc, 1, H2X_FRAME_SIZE_ERROR);
     tc_done(&tc);
 
     /* after it: accepted, up to our window */
-    tc_init(&tc, &cfg);
-    tc_handshake(&tc);
-    tc_headers(&tc, 1, 0, ":method", "POST", ":scheme", "https",
-               ":authority", "a", ":path", "/");
+    tc_start(&tc, &cfg);
+    tc_post(&tc, 1, 0, "/");
     tc_data(&tc, 1, body, 20000, 0);
     tc_data(&tc, 1, body, 32768, 1);
     assert_true(tc_run(&tc) > 0);
@@ -1788,25 +1869,17 @@ test_writable_and_stats(void **state)
     (void) state;
 
     tc_init(&tc, NULL);
-    h2x_session_free(tc.s);
     memset(&cb, 0, sizeof(cb));
     cb.on_request = tc_on_request;
     cb.on_data = tc_on_data;
     cb.on_stream_close = tc_on_stream_close;
     cb.on_chunk_release = tc_on_chunk_release;
     cb.on_writable = on_writable;
-    tc.s = h2x_session_new(&tc.cfg, &cb, &tc, &tc.alloc);
+    tc_renew(&tc, &cb);
     tc_handshake(&tc);
 
-    tc_get(&tc, 1, 1, "/");
-    tc_run(&tc);
-    r = tc_req(&tc, 1);
-    h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0, 0);
-    c.ref = &c;
-    c.data = body;
-    c.offset = 0;
-    c.len = 70000;
-    h2x_stream_write(tc.s, r->st, &c, 1);
+    r = tc_open(&tc, 1, "/");
+    tc_respond(&tc, r, &c, body, 70000);
     tc_drain(&tc);
     assert_int_equal(h2x_stream_queued(r->st), 70000 - 65535);
     assert_int_equal(writable, 0);
@@ -1836,6 +1909,114 @@ test_writable_and_stats(void **state)
 }
 
 
+static void
+idle_respond(tc_t *tc, treq_t *r)
+{
+    h2x_header_t  h[2];
+
+    memset(h, 0, sizeof(h));
+    h[0].name = (const uint8_t *) "server";
+    h[0].name_len = 6;
+    h[0].value = (const uint8_t *) "h2x-unit";
+    h[0].value_len = 8;
+    h[1].name = (const uint8_t *) "x-idle";
+    h[1].name_len = 6;
+    h[1].value = (const uint8_t *) "the same value every time";
+    h[1].value_len = 25;
+
+    assert_int_equal(h2x_stream_submit_response(tc->s, r->st, 200, h, 2, 1),
+                     H2X_OK);
+}
+
+
+/*
+ * A second after the last stream the HPACK tables go: ours always (the
+ * next block starts with size updates 0 and 4096, so the peer drops its
+ * copy), the peer's only when empty.  Requests and responses after that
+ * decode as before.
+ */
+static void
+test_idle_frees_hpack(void **state)
+{
+    tc_t      tc;
+    size_t    full, idle;
+    tframe_t  *f;
+
+    (void) state;
+
+    tc_init(&tc, NULL);
+    tc.on_request_hook = idle_respond;
+    tc_handshake(&tc);
+
+    /* GET https /, :authority without indexing: the server's decoder
+     * table stays empty */
+    tc_frame(&tc, H2X_FRAME_HEADERS,
+             H2X_FLAG_END_HEADERS | H2X_FLAG_END_STREAM, 1,
+             "\x82\x87\x84\x01\x0b" "example.com", 16);
+    tc_run(&tc);
+    tc_frame(&tc, H2X_FRAME_HEADERS,
+             H2X_FLAG_END_HEADERS | H2X_FLAG_END_STREAM, 3,
+             "\x82\x87\x84\x01\x0b" "example.com", 16);
+    tc_run(&tc);
+    assert_int_equal(tc.nreq, 2);
+    f = tc_find(&tc, H2X_FRAME_HEADERS, 3);
+    assert_non_null(f);
+    assert_string_equal(f->fields, "server: h2x-unit\n"
+                        "x-idle: the same value every time\n");
+
+    full = h2x_session_memory(tc.s);
+    assert_true(h2x_session_next_timeout(tc.s) != UINT64_MAX);
+
+    tc.now += 5000;
+    h2x_session_tick(tc.s, tc.now);
+    idle = h2x_session_memory(tc.s);
+    assert_true(idle + 20000 < full);
+    assert_true(idle < 2048);
+    assert_int_equal(h2x_session_next_timeout(tc.s), UINT64_MAX);
+
+    /* the peer learns that our old entries are gone */
+    tc_frame(&tc, H2X_FRAME_HEADERS,
+             H2X_FLAG_END_HEADERS | H2X_FLAG_END_STREAM, 5,
+             "\x82\x87\x84\x01\x0b" "example.com", 16);
+    tc_run(&tc);
+    f = tc_find(&tc, H2X_FRAME_HEADERS, 5);
+    assert_non_null(f);
+    assert_true(tc.hblen > 4);
+    assert_memory_equal(tc.hb, "\x20\x3f\xe1\x1f", 4);
+    assert_string_equal(f->status, "200");
+    assert_string_equal(f->fields, "server: h2x-unit\n"
+                        "x-idle: the same value every time\n");
+
+    /* a table with entries is the peer's state: it stays */
+    tc.enc.mode = H2X_HPACK_ENC_INDEX_ALL;
+    tc_headers(&tc, 7, 1, ":method", "GET", ":scheme", "https",
+               ":authority", "example.com", ":path", "/d",
+               "user-agent", "unit-test-agent");
+    tc_run(&tc);
+    tc.now += 5000;
+    h2x_session_tick(tc.s, tc.now);
+    assert_true(h2x_session_memory(tc.s) > 4096 + 4096);
+
+    tc_headers(&tc, 9, 1, ":method", "GET", ":scheme", "https",
+               ":authority", "example.com", ":path", "/e",
+               "user-agent", "unit-test-agent");
+    tc_run(&tc);
+    assert_int_equal(tc.nreq, 5);
+    assert_string_equal(tc.req[4].path, "/e");
+    assert_string_equal(tc.req[0].authority, "example.com");
+    assert_string_equal(tc.req[4].authority, "example.com");
+    assert_string_equal(tc.req[4].fields, "user-agent: unit-test-agent\n");
+    f = tc_find(&tc, H2X_FRAME_HEADERS, 9);
+    assert_non_null(f);
+    assert_string_equal(f->fields, "server: h2x-unit\n"
+                        "x-idle: the same value every time\n");
+
+    assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, (uint32_t) -1));
+
+    tc_done(&tc);
+}
+
+
 int
 main(void)
 {
@@ -1843,6 +2024,7 @@ main(void)
         cmocka_unit_test(test_handshake),
         cmocka_unit_test(test_bad_preface),
         cmocka_unit_test(test_simple_get),
+        cmocka_unit_test(test_idle_frees_hpack),
         cmocka_unit_test(test_post_body_and_window_updates),
         cmocka_unit_test(test_connection_window_update),
         cmocka_unit_test(test_content_length_mismatch),
@@ -1870,6 +2052,8 @@ main(void)
         cmocka_unit_test(test_scheduler),
         cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_read_api),
+        cmocka_unit_test(test_read_chunked_sizes),
+        cmocka_unit_test(test_chunked_frame),
         cmocka_unit_test(test_writable_and_stats),
         cmocka_unit_test(test_local_settings_on_ack),
     };

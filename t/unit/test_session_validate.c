@@ -191,8 +191,7 @@ test_table(void **state)
 
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 
-        tc_init(&tc, NULL);
-        tc_handshake(&tc);
+        tc_start(&tc, NULL);
 
         send_row(&tc, 1, rows[i].kv, 1);
         /* the connection survives: a valid request follows */
@@ -249,8 +248,7 @@ test_name_memo(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
 
     send_row(&tc, 1, good, 1);
     send_row(&tc, 3, upper, 1);
@@ -338,8 +336,7 @@ test_connect_tunnel(void **state)
 
     (void) state;
 
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_headers(&tc, 1, 0, ":method", "CONNECT", ":authority", "b:22");
     tc_run(&tc);
     r = tc_req(&tc, 1);
@@ -349,10 +346,7 @@ test_connect_tunnel(void **state)
     assert_string_equal(r->authority, "b:22");
 
     h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0, 0);
-    c.ref = &c;
-    c.data = (const uint8_t *) "SSH-2.0";
-    c.offset = 0;
-    c.len = 7;
+    tc_chunk(&c, &c, (const uint8_t *) "SSH-2.0", 0, 7);
     h2x_stream_write(tc.s, r->st, &c, 0);
     tc_data(&tc, 1, "SSH-2.0-client", 14, 0);
     tc_run(&tc);
@@ -370,8 +364,7 @@ test_priority_field(void **state)
     (void) state;
 
     /* a malformed priority field is ignored, not an error */
-    tc_init(&tc, NULL);
-    tc_handshake(&tc);
+    tc_start(&tc, NULL);
     tc_headers(&tc, 1, 1, BASE, "priority", "u=9, i=?2, =bad");
     tc_headers(&tc, 3, 1, BASE, "priority", "u=1;x=2, foo=\"bar\", i");
     tc_run(&tc);

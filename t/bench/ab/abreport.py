@@ -213,6 +213,40 @@ def noise_text(data, summary):
     return out
 
 
+# --- h2 SETTINGS that differ on purpose ---------------------------------------------
+
+# h2x keeps these unlike the builtins: each is stricter or only informs the
+# client (docs/ab.md, "Advertised SETTINGS").  Any other difference is
+# unexplained and stays marked.
+H2_SETTING_REASONS = {
+    "MAX_FRAME_SIZE": "h2x keeps the RFC default 16384 for frames it "
+                      "receives (nginx allows 16 MiB); a smaller frame "
+                      "limit is stricter, bodies still flow at 16 KiB "
+                      "per frame",
+    "connection window +": "h2x bounds the request body bytes a "
+                           "connection may have in flight to 1 MiB "
+                           "(h2x_connection_window_size / "
+                           "H2XConnectionWindowSize); the builtins open "
+                           "the connection window to 2^31-1 and bound "
+                           "only per stream",
+    "ENABLE_PUSH": "h2x never pushes and says so (RFC 9113 allows a "
+                   "server to send 0)",
+    "MAX_HEADER_LIST_SIZE": "h2x announces its header list limit (32 KiB, "
+                            "the builtin enforces about the same without "
+                            "announcing it)",
+    "NO_RFC7540_PRIORITIES": "h2x schedules by RFC 9218 priorities, not "
+                             "the deprecated RFC 7540 tree",
+}
+
+
+def setting_reason(check):
+    """Why an "h2 <tr> <SETTING>" fairness row differs, or None."""
+    parts = check.split(" ", 2)
+    if len(parts) == 3 and parts[0] == "h2" and parts[1] in ("tls", "h2c"):
+        return H2_SETTING_REASONS.get(parts[2])
+    return None
+
+
 # --- terminal ------------------------------------------------------------------------
 
 def fairness_text(kind, rows, red):
@@ -223,7 +257,9 @@ def fairness_text(kind, rows, red):
                                                   wb, "builtin", "h2x")]
     for check, vb, vx, same in rows:
         line = "    %-*s  %-*s  %s" % (width, check, wb, vb, vx)
-        if not same:
+        if not same and setting_reason(check):
+            line += "   <- differs by design (see report)"
+        elif not same:
             line = red(line + "   <- DIFFERS")
         out.append(line)
     return "\n".join(out)
@@ -408,7 +444,9 @@ def markdown(data, summary):
     L.append("## Fairness")
     L.append("")
     L.append("Checked on the running servers before the first run "
-             "(**DIFFERS** marks a difference).  Every server process "
+             "(**DIFFERS** marks a difference; \"differs by design\" an "
+             "h2 setting h2x keeps stricter on purpose, see docs/ab.md).  "
+             "Every server process "
              "runs with `GLIBC_TUNABLES=%s`." % data["glibc_tunables"])
     for kind in st["servers"]:
         if kind not in data["fairness"]:
@@ -419,9 +457,11 @@ def markdown(data, summary):
         L.append("| check | builtin | h2x | |")
         L.append("|---|---|---|---|")
         for check, vb, vx, same in data["fairness"][kind]:
-            L.append("| %s | %s | %s | %s |" % (check, vb, vx,
-                                                "" if same
-                                                else "**DIFFERS**"))
+            why = setting_reason(check)
+            L.append("| %s | %s | %s | %s |" % (
+                check, vb, vx, "" if same
+                else "differs by design: " + why if why
+                else "**DIFFERS**"))
         for n in data["notes"].get(kind, []):
             L.append("")
             L.append("Note: " + n)

@@ -338,32 +338,17 @@ class ABServers:
 
 # --- probes -------------------------------------------------------------------
 
-def curl_version(args, url):
-    try:
-        res = subprocess.run(
-            ["curl", "-s", "-o", "/dev/null", "--max-time", "5",
-             "-w", "%{http_code} %{http_version}"] + args + [url],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            timeout=15)
-    except (OSError, subprocess.TimeoutExpired):
-        return None, None
-    code, _, version = res.stdout.partition(" ")
-    if res.returncode != 0 or code in ("", "000"):
-        return None, None
-    return code, version
-
-
 def probe(side):
     """Does the side serve HTTP/2 on TLS (ALPN) and h2c (prior knowledge)?"""
-    code, v = curl_version(["-k", "--http2"], side.url("tls", "/s100.txt"))
+    code, v = hs.curl_answer(["-k", "--http2"], side.url("tls", "/s100.txt"))
     side.serves["tls"] = v == "2" and code == "200"
     if not side.serves["tls"]:
         side.why_not["tls"] = (
             "TLS port %d: ALPN did not select h2 (answered HTTP/%s)"
             % (side.port("tls"), v) if v else
             "TLS port %d: no answer" % side.port("tls"))
-    code, v = curl_version(["--http2-prior-knowledge"],
-                           side.url("h2c", "/s100.txt"))
+    code, v = hs.curl_answer(["--http2-prior-knowledge"],
+                             side.url("h2c", "/s100.txt"))
     side.serves["h2c"] = v == "2" and code == "200"
     if not side.serves["h2c"]:
         side.why_not["h2c"] = ("cleartext port %d: no HTTP/2 answer to the "
