@@ -58,9 +58,8 @@ UBSAN_OPTIONS=$ubsan:log_path=$REPORTS/server"
 # test_rss_flat_across_connections and test_nginx_idle_memory.py measure
 # RSS, which ASan's redzones (h2x sanitized, the builtin HTTP/2 not) and
 # quarantine of freed memory (up to 256 MiB) change by design; test_ab.py
-# runs the
-# A/B benchmark, whose h2load runs have a time bound that servers slowed
-# down by ASan miss on a loaded machine (and the soak covers that load).
+# runs the A/B benchmark, whose h2load runs have a time bound that servers
+# slowed down by ASan miss on a loaded machine (the soak covers that load).
 BUILD=$ASAN t/tools/run-tests.sh integration -m "not slow" \
     --ignore=t/integration/test_static_build.py \
     --ignore=t/integration/test_ab.py \
