@@ -2,12 +2,15 @@
 #
 #   make            engine, nginx module, Apache module into build/
 #   make test       install what is missing (root, Debian 12), build, run
-#                   every test: unit (cmocka), fuzz (short), integration
+#                   every test: unit (cmocka), fuzz (short), integration,
+#                   soak (short)
 #   make run        nginx and Apache with h2x on loopback, in the foreground
 #   make bench      engine benchmarks against nghttp2
 #   make ab         h2x against the builtin HTTP/2 of nginx and Apache
 #                   (h2load, report in build/ab/; see docs/ab.md)
-#   make fuzz       longer fuzzing runs that keep the corpus
+#   make fuzz       longer fuzzing runs (FUZZ_TIME s each), corpus minimised
+#   make test-asan  unit + integration suites on an ASan/UBSan build
+#   make soak       h2load and resets against both h2x servers (SOAK_TIME s)
 #   make check-cc   the engine with gcc and clang, -Wall -Wextra -Werror
 
 SHELL        := /bin/bash
@@ -32,6 +35,7 @@ FUZZ_BINS    := $(FUZZ_SRCS:t/fuzz/%.c=$(BUILD)/t/fuzz/%)
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined -Icommon
 FUZZ_TIME    ?= 60
+SOAK_TIME    ?= 600
 BENCH_SRCS   := $(sort $(wildcard t/bench/bench_*.c))
 BENCH_BINS   := $(BENCH_SRCS:t/bench/%.c=$(BUILD)/t/bench/%)
 
@@ -42,10 +46,19 @@ NGX_TREE     := $(BUILD)/nginx-dev
 NGX_OBJS     := $(BUILD)/nginx-objs
 
 APXS         ?= apxs
+# Extra flags for the module builds (make test-asan sets them).
+NGX_CC_OPT   ?=
+NGX_LD_OPT   ?=
+APXS_FLAGS   ?=
+
+# make test-asan: everything built again with ASan and UBSan (gcc, like the
+# modules' hosts) into build/asan/, then the unit and integration suites.
+ASAN_BUILD   := $(BUILD)/asan
+ASAN_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
 
 .PHONY: all engine modules nginx-module apache-module unit fuzz-short fuzz \
         bench ab test test-run deps integration run check-cc clean gen \
-        gen-check
+        gen-check asan-build test-asan soak
 
 all: engine modules unit-bins
 
@@ -97,8 +110,8 @@ $(NGX_OBJS)/Makefile: config $(BUILD)/ngx-files.list
 	mkdir -p $(BUILD)
 	cp -a $(NGX_DEV_SRC) $(NGX_TREE)
 	cd $(NGX_TREE) && . ./conf_flags && ./configure \
-	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC $$(dpkg-buildflags --get CPPFLAGS)" \
-	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC" \
+	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC $$(dpkg-buildflags --get CPPFLAGS) $(NGX_CC_OPT)" \
+	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC $(NGX_LD_OPT)" \
 	    "$${NGX_CONF_FLAGS[@]}" \
 	    --add-dynamic-module=$(CURDIR) \
 	    --builddir=$(CURDIR)/$(NGX_OBJS) > $(CURDIR)/$(BUILD)/nginx-configure.log \
@@ -117,7 +130,7 @@ $(BUILD)/mod_h2x.so: $(APACHE_SRCS) $(ENGINE_SRCS) $(ENGINE_HDRS)
 	cp mod_apache/*.c common/*.c common/*.h $(BUILD)/apxs/
 	-cp mod_apache/*.h $(BUILD)/apxs/ 2>/dev/null
 	cd $(BUILD)/apxs && $(APXS) -c -o mod_h2x.la \
-	    -Wc,-Wall -Wc,-Wextra -Wc,-Werror -Wc,-std=gnu99 \
+	    -Wc,-Wall -Wc,-Wextra -Wc,-Werror -Wc,-std=gnu99 $(APXS_FLAGS) \
 	    $(notdir $(filter %.c,$(APACHE_SRCS)) $(ENGINE_SRCS)) \
 	    > build.log 2>&1 || { cat build.log; exit 1; }
 	cp $(BUILD)/apxs/.libs/mod_h2x.so $@.tmp && mv -f $@.tmp $@
@@ -160,12 +173,20 @@ fuzz-short: $(FUZZ_BINS)
 	@t/tools/run-tests.sh fuzz
 
 fuzz: $(FUZZ_BINS)
-	@set -e; for f in $(FUZZ_BINS); do \
-	    n=$$(basename $$f); mkdir -p t/fuzz/corpus/$$n; \
-	    echo "fuzz: $$n for $(FUZZ_TIME)s"; \
-	    $$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
-	        t/fuzz/corpus/$$n; \
-	done
+	@FUZZ_TIME=$(FUZZ_TIME) t/tools/fuzz.sh
+
+# The sanitized build; the recursive make sees BUILD=build/asan.
+asan-build:
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC=gcc \
+	    OPT="$(ASAN_FLAGS)" NGX_CC_OPT="$(ASAN_FLAGS)" \
+	    NGX_LD_OPT="-fsanitize=address,undefined" \
+	    APXS_FLAGS="$(foreach f,$(ASAN_FLAGS),-Wc,$(f))" all
+
+test-asan: asan-build
+	@BUILD=$(BUILD) t/tools/test-asan.sh
+
+soak: all
+	@SOAK_TIME=$(SOAK_TIME) /usr/bin/python3 t/soak/soak.py
 
 bench: $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do $$b; done

@@ -5,6 +5,7 @@ import subprocess
 import pytest
 
 from h2xtest import APACHE_TARGETS
+import h2xservers
 from h2xservers import APACHE_BIN, NGINX_MODULE, APACHE_MODULE
 
 
@@ -32,7 +33,8 @@ def test_apache_module_loaded(target):
     # the running config, as Apache itself lists its modules
     res = subprocess.run([APACHE_BIN, "-d", srv.workdir, "-f", srv.conf_path,
                           "-M"], stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True, timeout=30)
+                         stderr=subprocess.STDOUT, text=True, timeout=30,
+                         env=h2xservers.server_env())
     assert res.returncode == 0, res.stdout
     assert " h2x_module (shared)" in res.stdout, res.stdout
     # h2 on the h2x process can only come from h2x

@@ -45,8 +45,11 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(REPO, "build")
 NGINX_BIN = os.environ.get("H2X_NGINX", "/usr/sbin/nginx")
 APACHE_BIN = os.environ.get("H2X_APACHE", "/usr/sbin/apache2")
-NGINX_MODULE = os.path.join(BUILD, "ngx_http_h2x_module.so")
-APACHE_MODULE = os.path.join(BUILD, "mod_h2x.so")
+# H2X_BUILD_DIR: where the two modules are (make test-asan: build/asan);
+# relative to the repository.
+MODULE_DIR = os.path.join(REPO, os.environ.get("H2X_BUILD_DIR") or "build")
+NGINX_MODULE = os.path.join(MODULE_DIR, "ngx_http_h2x_module.so")
+APACHE_MODULE = os.path.join(MODULE_DIR, "mod_h2x.so")
 APACHE_MODULE_DIR = "/usr/lib/apache2/modules"
 
 NGINX_TARGETS = ("nginx-h2x", "nginx-builtin")
@@ -70,6 +73,32 @@ INDEX_HTML = (b"<!DOCTYPE html>\n<html><head><title>h2x</title></head>\n"
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
+
+
+def parse_server_env(text):
+    """H2X_SERVER_ENV: NAME=value lines added to the environment of every
+    server process and config check (make test-asan: LD_PRELOAD of the
+    sanitizer runtimes, ASAN_OPTIONS, UBSAN_OPTIONS)."""
+    env = {}
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, sep, value = line.partition("=")
+            if not sep or not name:
+                raise ValueError("H2X_SERVER_ENV: not NAME=value: %r" % line)
+            env[name] = value
+    return env
+
+
+SERVER_ENV = parse_server_env(os.environ.get("H2X_SERVER_ENV"))
+
+
+def server_env(base=None):
+    """The environment for a server or `-t` process: `base` (default: ours)
+    plus H2X_SERVER_ENV."""
+    env = dict(os.environ if base is None else base)
+    env.update(SERVER_ENV)
+    return env
 
 
 class ServerError(Exception):
@@ -367,7 +396,8 @@ class Server:
     # Set on an instance before start() (t/bench/ab uses them):
     # `wrapper` is prepended to the command line (e.g. taskset, env: both
     # exec the server, so proc.pid stays the server's), `env` replaces the
-    # environment, `log_requests=False` turns access logging off.
+    # environment (H2X_SERVER_ENV is added to it), `log_requests=False`
+    # turns access logging off.
     wrapper = ()
     env = None
     log_requests = True
@@ -461,7 +491,7 @@ class Server:
             self.proc = subprocess.Popen(
                 list(self.wrapper) + self.command(), cwd=self.workdir,
                 stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
-                env=self.env, preexec_fn=_pdeathsig)
+                env=server_env(self.env), preexec_fn=_pdeathsig)
             stderr.close()
             _live.append(self)
             try:
@@ -651,6 +681,9 @@ class NginxServer(Server):
         ]
         if user:
             out.append("user %s %s;" % user)
+        # nginx clears its workers' environment (and that of a binary
+        # upgrade) except what `env` keeps
+        out += ["env %s;" % name for name in sorted(SERVER_ENV)]
         if self.main_extra:
             out.append(self.main_extra)
         out += [
@@ -883,7 +916,7 @@ def nginx_check(conf_text, workdir):
         [NGINX_BIN, "-p", workdir + "/", "-e",
          os.path.join(workdir, "check-error.log"), "-c", path, "-t"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        timeout=30)
+        timeout=30, env=server_env())
     return res.returncode, res.stdout, path
 
 
@@ -897,7 +930,7 @@ def apache_check(conf_text, workdir):
         f.write(conf_text.format(workdir=workdir, module=APACHE_MODULE))
     res = subprocess.run([APACHE_BIN, "-d", workdir, "-f", path, "-t"],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True, timeout=30)
+                         text=True, timeout=30, env=server_env())
     return res.returncode, res.stdout, path
 
 

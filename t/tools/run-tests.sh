@@ -1,6 +1,8 @@
 #!/bin/bash
 # Run the test suites of h2x and print each runner's summary at the end.
-#   t/tools/run-tests.sh [all|unit|fuzz|integration] [pytest args...]
+#   t/tools/run-tests.sh [all|unit|fuzz|integration|soak] [pytest args...]
+# all = unit, fuzz (FUZZ_SHORT s per target), integration, then a short
+# soak (SOAK_SHORT s in total, default 30; SOAK_SHORT=0 skips it).
 # Exits non-zero when any test fails.
 set -uo pipefail
 
@@ -14,6 +16,7 @@ mkdir -p "$LOGS"
 unit_pass=0 unit_fail=0
 fuzz_runs=0 fuzz_fail=0
 it_summary="" it_pass=0 it_fail=0 it_skip=0 it_rc=0
+soak_summary="" soak_pass=0 soak_fail=0
 status=0
 
 run_unit() {
@@ -78,12 +81,33 @@ run_integration() {
     fi
 }
 
+run_soak() {
+    local out=$LOGS/soak.log secs=${SOAK_SHORT:-30}
+    if [ "$secs" = 0 ]; then
+        soak_summary="skipped (SOAK_SHORT=0)"
+        return
+    fi
+    echo "soak: ${secs}s against nginx-h2x and apache-h2x (log $out)"
+    if SOAK_TIME=$secs /usr/bin/python3 t/soak/soak.py > "$out" 2>&1; then
+        soak_pass=1
+    else
+        status=1 soak_fail=1
+        echo "---- soak failed:"; grep -v -e '^\[' -e '^RESULT' "$out" | tail -40
+    fi
+    soak_summary=$(grep -E '^soak: .*-h2x [0-9]+ requests' "$out" \
+                   | sed 's/^soak: //' | paste -sd ';' | sed 's/;/; /g')
+    [ -n "$soak_summary" ] || soak_summary="no summary (see $out)"
+    grep '^RESULT ' "$out"
+}
+
 case $mode in
     unit)        run_unit ;;
     fuzz)        run_fuzz ;;
     integration) run_integration "$@" ;;
-    all)         run_unit; run_fuzz; run_integration "$@" ;;
-    *)           echo "usage: $0 [all|unit|fuzz|integration]" >&2; exit 2 ;;
+    soak)        run_soak ;;
+    all)         run_unit; run_fuzz; run_integration "$@"; run_soak ;;
+    *)           echo "usage: $0 [all|unit|fuzz|integration|soak]" >&2
+                 exit 2 ;;
 esac
 
 echo
@@ -97,7 +121,11 @@ fi
 if [ "$mode" = all ] || [ "$mode" = integration ]; then
     echo "pytest: ${it_summary:-no summary (pytest exit $it_rc)}"
 fi
-total_pass=$((unit_pass + it_pass))
-total_fail=$((unit_fail + it_fail + fuzz_fail))
+if [ "$mode" = all ] || [ "$mode" = soak ]; then
+    echo "soak: $([ $soak_fail = 0 ] && echo ok || echo FAILED):" \
+         "$soak_summary"
+fi
+total_pass=$((unit_pass + it_pass + soak_pass))
+total_fail=$((unit_fail + it_fail + fuzz_fail + soak_fail))
 echo "total: $total_pass passed, $total_fail failed, $it_skip skipped"
 exit $status

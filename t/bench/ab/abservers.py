@@ -212,7 +212,8 @@ def config_test(server):
     server.prepare()
     res = subprocess.run(server.command(test=True), cwd=server.workdir,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True, timeout=60)
+                         text=True, timeout=60,
+                         env=hs.server_env(server.env))
     return res.returncode, res.stdout
 
 
