@@ -51,6 +51,8 @@
 /* a parked connection that served at most this many requests gives back the
  * engine's tables at once; a busier one keeps them for its next burst */
 #define H2X_APACHE_SHRINK_STREAMS   16
+/* quiet time before an idle connection goes back to mpm_event */
+#define H2X_APACHE_PARK_GRACE       apr_time_from_msec(100)
 
 
 /* --- configuration (h2x_apache_config.c) ------------------------------ */

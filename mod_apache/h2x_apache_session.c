@@ -1567,7 +1567,7 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
     apr_interval_time_t  wait;
     apr_time_t           now;
     uint64_t             next, now_ms;
-    int                  rc, live = 0, eof = 0, park = 0;
+    int                  rc, live = 0, eof = 0, park = 0, parkable;
 
     if (hc->session == NULL) {
         rv = h2x_apache_c1_setup(hc);
@@ -1637,12 +1637,21 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
             break;
         }
 
-        if (h2x_apache_can_park(hc)) {
+        now = apr_time_now();
+
+        /*
+         * Park only after a short quiet spell: a client between two
+         * requests would otherwise cost a trip through the MPM each time,
+         * and mpm_event, when all its threads are busy, closes parked
+         * connections at once, racing requests already on their way.
+         */
+        parkable = h2x_apache_can_park(hc);
+        if (parkable && hc->idle_since
+            && now - hc->idle_since >= H2X_APACHE_PARK_GRACE)
+        {
             park = 1;
             break;
         }
-
-        now = apr_time_now();
 
         if (h2x_session_streams(hc->session) > 0 || hc->streams) {
             hc->idle_since = 0;
@@ -1663,6 +1672,12 @@ h2x_apache_session_run(h2x_apache_conn_t *hc)
             if (hc->idle_since) {
                 wait = hc->idle_since + c->base_server->keep_alive_timeout
                        - now;
+
+                if (parkable
+                    && hc->idle_since + H2X_APACHE_PARK_GRACE - now < wait)
+                {
+                    wait = hc->idle_since + H2X_APACHE_PARK_GRACE - now;
+                }
             }
 
             next = h2x_session_next_timeout(hc->session);
