@@ -280,7 +280,7 @@ apr_status_t h2x_apache_workers_child_init(apr_pool_t *pchild, server_rec *s);
 void h2x_apache_workers_push(h2x_apache_stream_t *hs);
 int h2x_apache_workers_cancel(h2x_apache_stream_t *hs);
 void h2x_apache_workers_stats(int *threads, int *busy, int *queued);
-int h2x_apache_workers_share(void);
+int h2x_apache_workers_may_add(int running);
 void h2x_apache_workers_conn_busy(int delta);
 
 /* h2x_apache_stream.c */

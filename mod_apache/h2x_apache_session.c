@@ -201,22 +201,16 @@ h2x_apache_pstrn(apr_pool_t *p, const h2x_str_t *s)
 
 /*
  * Move waiting streams of this connection to the worker pool while the
- * connection is under its share (see h2x_apache_workers_share()).  A
- * stream the client gave up on meanwhile ends without running.
+ * pool lets it (see h2x_apache_workers_may_add()).  A stream the client
+ * gave up on meanwhile ends without running.
  */
 static void
 h2x_apache_schedule(h2x_apache_conn_t *hc)
 {
     h2x_apache_stream_t  *hs;
-    int                   share, aborted;
+    int                   aborted;
 
-    if (hc->pend_head == NULL) {
-        return;
-    }
-
-    share = h2x_apache_workers_share();
-
-    while (hc->pend_head && hc->running < share) {
+    while (hc->pend_head && h2x_apache_workers_may_add(hc->running)) {
         hs = hc->pend_head;
         hc->pend_head = hs->pend_next;
         if (hc->pend_head == NULL) {

@@ -4,7 +4,7 @@
  * H2XMinWorkers threads start with the child; more are started on demand
  * up to H2XMaxWorkers and end again after H2XMaxWorkerIdleSeconds idle.
  * Streams wait in one FIFO; each connection puts at most its share of
- * the pool there (h2x_apache_workers_share), so that one client with
+ * the pool there (h2x_apache_workers_may_add), so that one client with
  * many slow streams cannot make every other wait.  The threads are
  * joined from a pre-cleanup of the child pool, so a graceful restart or
  * stop waits for them (each stream's waits are bounded by its timeout,
@@ -211,25 +211,34 @@ h2x_apache_workers_stats(int *threads, int *busy, int *queued)
 
 
 /*
- * How many streams one connection may have in the pool at a time: the
- * pool divided among the connections using it plus one more (a newcomer
- * finds threads free), at least H2X_APACHE_CONN_MIN_WORKERS.
+ * May a connection with `running` streams in the pool add one more?  Yes
+ * while it is under its share: the pool divided among the connections
+ * using it plus one more (a newcomer finds threads free), at least
+ * H2X_APACHE_CONN_MIN_WORKERS.  Beyond its share only while more than
+ * H2X_APACHE_CONN_MIN_WORKERS threads of the pool stay free for others:
+ * many connections with quick streams keep the whole pool busy, and one
+ * connection with slow streams cannot take the last threads.
  */
 int
-h2x_apache_workers_share(void)
+h2x_apache_workers_may_add(int running)
 {
     h2x_apache_workers_t  *w = h2x_apache_workers;
-    int                    n;
+    int                    share, room;
 
     if (w == NULL) {
-        return H2X_APACHE_CONN_MIN_WORKERS;
+        return running < H2X_APACHE_CONN_MIN_WORKERS;
     }
 
     apr_thread_mutex_lock(w->lock);
-    n = w->max / (w->conns + 1);
+    share = w->max / (w->conns + 1);
+    room = w->max - w->busy - w->queued;
     apr_thread_mutex_unlock(w->lock);
 
-    return n > H2X_APACHE_CONN_MIN_WORKERS ? n : H2X_APACHE_CONN_MIN_WORKERS;
+    if (share < H2X_APACHE_CONN_MIN_WORKERS) {
+        share = H2X_APACHE_CONN_MIN_WORKERS;
+    }
+
+    return running < share || room > H2X_APACHE_CONN_MIN_WORKERS;
 }
 
 
