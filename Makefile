@@ -12,6 +12,8 @@
 #   make test-asan  unit + integration suites on an ASan/UBSan build
 #   make soak       h2load and resets against both h2x servers (SOAK_TIME s)
 #   make check-cc   the engine with gcc and clang, -Wall -Wextra -Werror
+#   make host-tests httpd's and nginx-tests' HTTP/2 suites, h2x against the
+#                   builtin (NGINX_TESTS=<nginx-tests checkout>)
 
 SHELL        := /bin/bash
 BUILD        := build
@@ -58,7 +60,7 @@ ASAN_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
 
 .PHONY: all engine modules nginx-module apache-module unit fuzz-short fuzz \
         bench ab test test-run deps integration run check-cc clean gen \
-        gen-check asan-build test-asan soak
+        gen-check asan-build test-asan soak host-tests
 
 all: engine modules unit-bins
 
@@ -184,6 +186,9 @@ asan-build:
 
 test-asan: asan-build
 	@BUILD=$(BUILD) t/tools/test-asan.sh
+
+host-tests: all
+	@t/host/host-tests.sh
 
 soak: all
 	@SOAK_TIME=$(SOAK_TIME) /usr/bin/python3 t/soak/soak.py
