@@ -110,6 +110,22 @@ typedef struct {
      * connection error PROTOCOL_ERROR, as nghttp2 (mod_http2) does.
      */
     unsigned    lenient_preface;          /* 0 */
+
+    /*
+     * Response fields that carry secrets (set-cookie, short cookies,
+     * authorization) are kept out of the dynamic table either way; 1:
+     * sent as "never indexed" literals (RFC 7541 6.2.3), so that proxies
+     * keep them out of theirs; 0: as literals without indexing, as
+     * nginx's builtin sends every field.
+     */
+    unsigned    never_index_sensitive;    /* 1 */
+
+    /*
+     * A stream depending on itself (RFC 9113 5.3.1): 0: a stream error
+     * PROTOCOL_ERROR, as the RFC names; 1: a connection error (5.4 allows
+     * it), as nginx's builtin answers.
+     */
+    unsigned    self_dependency_conn_error;  /* 0 */
 } h2x_config_t;
 
 

@@ -240,6 +240,10 @@ ngx_http_h2x_init(ngx_connection_t *c)
     /* the builtin takes any frame after the preface (docs/compat.md) */
     cfg.lenient_preface = 1;
 
+    /* the builtin never sends "never indexed" literals (docs/compat.md) */
+    cfg.never_index_sensitive = 0;
+    cfg.self_dependency_conn_error = 1;
+
     h2c->high_water = cfg.max_unsent_output / 4;
 
     if (h2c->high_water < cfg.chunk_size) {

@@ -188,6 +188,42 @@ test_stream_chunk_size(void **state)
 }
 
 
+/* self-dependency: a stream error, or with the knob a connection error */
+static void
+test_self_dependency_knob(void **state)
+{
+    tc_t           tc;
+    h2x_config_t   cfg;
+    const uint8_t  pri[5] = { 0, 0, 0, 1, 16 };    /* depends on 1 */
+
+    (void) state;
+
+    tc_start(&tc, NULL);
+    tc_open(&tc, 1, "/");
+    tc_frame(&tc, H2X_FRAME_PRIORITY, 0, 1, pri, sizeof(pri));
+    tc_run(&tc);
+    tc_expect_rst(&tc, 1, H2X_PROTOCOL_ERROR);
+    assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+    tc_done(&tc);
+
+    tc_cfg(&cfg);
+    cfg.self_dependency_conn_error = 1;
+    tc_start(&tc, &cfg);
+    tc_open(&tc, 1, "/");
+    tc_frame(&tc, H2X_FRAME_PRIORITY, 0, 1, pri, sizeof(pri));
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 1, H2X_PROTOCOL_ERROR);
+    tc_done(&tc);
+
+    /* on another stream's PRIORITY it is not self-dependency */
+    tc_start(&tc, &cfg);
+    tc_frame(&tc, H2X_FRAME_PRIORITY, 0, 3, pri, sizeof(pri));
+    assert_true(tc_run(&tc) >= 0);
+    assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+    tc_done(&tc);
+}
+
+
 static void
 test_simple_get(void **state)
 {
@@ -2097,6 +2133,7 @@ main(void)
         cmocka_unit_test(test_handshake),
         cmocka_unit_test(test_bad_preface),
         cmocka_unit_test(test_lenient_preface),
+        cmocka_unit_test(test_self_dependency_knob),
         cmocka_unit_test(test_stream_chunk_size),
         cmocka_unit_test(test_simple_get),
         cmocka_unit_test(test_idle_frees_hpack),
