@@ -50,7 +50,6 @@ typedef struct {
     ngx_flag_t                     enable;
 
     ngx_uint_t                     concurrent_streams;
-    size_t                         chunk_size;
     size_t                         preread_size;
     size_t                         connection_window;
     size_t                         max_field_size;
@@ -71,6 +70,11 @@ typedef struct {
     ngx_msec_t                     settings_timeout;
     ngx_msec_t                     goaway_timeout;
 } ngx_http_h2x_srv_conf_t;
+
+
+typedef struct {
+    size_t                         chunk_size;
+} ngx_http_h2x_loc_conf_t;
 
 
 /* one wrapped HTTP listener and its shadow (see the handshake file) */
