@@ -13,6 +13,7 @@
  *   ngx_http_h2x_filter.c      response header filter, body output
  *   ngx_http_h2x_status.c      the h2x_status handler, counters
  *   ngx_http_h2x_variables.c   $h2x, $h2x_stream_id
+ *   ngx_http_h2x_compat.c      what differs between nginx versions
  */
 
 #ifndef _NGX_HTTP_H2X_MODULE_H_INCLUDED_
@@ -22,6 +23,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+
+#include "ngx_http_h2x_compat.h"
 
 #include "h2x.h"
 #include "h2x_hpack.h"
