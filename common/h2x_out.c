@@ -442,7 +442,12 @@ h2x_sched_frame(h2x_session_t *s, h2x_stream_t *st)
         if (len > s->peer_max_frame) {
             len = s->peer_max_frame;
         }
-        if (len > s->cfg.chunk_size) {
+        if (st->chunk_size) {
+            if (len > st->chunk_size) {
+                len = st->chunk_size;
+            }
+
+        } else if (len > s->cfg.chunk_size) {
             len = s->cfg.chunk_size;
         }
     }

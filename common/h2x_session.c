@@ -1291,7 +1291,7 @@ h2x_on_frame_header(void *data, const h2x_frame_header_t *fh)
     }
 
     /* RFC 9113 3.4: the preface ends with a SETTINGS frame */
-    if (!s->got_settings) {
+    if (!s->got_settings && !s->cfg.lenient_preface) {
         if (fh->type != H2X_FRAME_SETTINGS || (fh->flags & H2X_FLAG_ACK)) {
             return h2x_conn_error(s, H2X_PROTOCOL_ERROR,
                                   "client sent frame other than SETTINGS "
@@ -2904,6 +2904,13 @@ size_t
 h2x_stream_queued(h2x_stream_t *st)
 {
     return st->queued;
+}
+
+
+void
+h2x_stream_set_chunk_size(h2x_stream_t *st, uint32_t size)
+{
+    st->chunk_size = size;
 }
 
 

@@ -111,6 +111,14 @@ typedef struct {
      * extend it; then GOAWAY ENHANCE_YOUR_CALM.  0: no deadline.
      */
     uint32_t    header_timeout;           /* 60000 ms */
+
+    /*
+     * RFC 9113 3.4 wants the client's SETTINGS right after the preface.
+     * 1: accept other frames first (the client's settings stay at their
+     * defaults until it sends some), as nginx's builtin does; 0: a
+     * connection error PROTOCOL_ERROR, as nghttp2 (mod_http2) does.
+     */
+    unsigned    lenient_preface;          /* 0 */
 } h2x_config_t;
 
 
@@ -447,6 +455,13 @@ int h2x_stream_reset(h2x_session_t *s, h2x_stream_t *st, uint32_t code);
 
 /* Bytes queued for this stream and not yet sent. */
 size_t h2x_stream_queued(h2x_stream_t *st);
+
+/*
+ * The largest DATA payload of this stream's response (nginx's
+ * http2_chunk_size is a location's); 0 returns to the session's
+ * chunk_size.  Never above the peer's SETTINGS_MAX_FRAME_SIZE.
+ */
+void h2x_stream_set_chunk_size(h2x_stream_t *st, uint32_t size);
 
 /*
  * The adapter took n body bytes delivered by on_data.  Credit goes back

@@ -114,6 +114,7 @@ struct h2x_stream_s {
     size_t                     unsched;       /* queued, not in frames */
     size_t                     queued;        /* queued, not written */
     int64_t                    send_window;
+    uint32_t                   chunk_size;    /* 0: the session's */
     h2x_trailers_t            *trailers;
     uint32_t                   refs;          /* output entries + nodes */
 

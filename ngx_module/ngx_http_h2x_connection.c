@@ -138,7 +138,6 @@ ngx_http_h2x_apply_conf(h2x_config_t *cfg, ngx_http_h2x_srv_conf_t *conf)
 
     ngx_http_h2x_set(max_concurrent_streams, conf->concurrent_streams,
                      NGX_CONF_UNSET_UINT);
-    ngx_http_h2x_set(chunk_size, conf->chunk_size, NGX_CONF_UNSET_SIZE);
     ngx_http_h2x_set(initial_window_size, conf->preread_size,
                      NGX_CONF_UNSET_SIZE);
     ngx_http_h2x_set(connection_window_size, conf->connection_window,
@@ -193,6 +192,7 @@ ngx_http_h2x_init(ngx_connection_t *c)
     ngx_event_t                *rev;
     ngx_http_connection_t      *hc;
     ngx_http_h2x_connection_t  *h2c;
+    ngx_http_h2x_loc_conf_t    *h2xlcf;
     ngx_http_core_loc_conf_t   *clcf;
     ngx_http_core_srv_conf_t   *cscf;
 
@@ -230,12 +230,21 @@ ngx_http_h2x_init(ngx_connection_t *c)
     h2x_config_init(&cfg);
     ngx_http_h2x_apply_conf(&cfg, h2c->conf);
 
+    h2xlcf = ngx_http_get_module_loc_conf(hc->conf_ctx, ngx_http_h2x_module);
+
+    if (h2xlcf->chunk_size != NGX_CONF_UNSET_SIZE) {
+        cfg.chunk_size = (uint32_t) h2xlcf->chunk_size;
+    }
+
     if (clcf->keepalive_requests) {
         cfg.max_requests = clcf->keepalive_requests;
     }
 
     /* every request's header block, as the builtin's partial frames */
     cfg.header_timeout = (uint32_t) cscf->client_header_timeout;
+
+    /* the builtin takes any frame after the preface (docs/compat.md) */
+    cfg.lenient_preface = 1;
 
     h2c->high_water = cfg.max_unsent_output / 4;
 

@@ -83,6 +83,7 @@ ngx_http_h2x_header_filter(ngx_http_request_t *r)
     h2x_header_t               *h, *hf;
     ngx_http_h2x_stream_t      *stream;
     ngx_http_h2x_connection_t  *h2c;
+    ngx_http_h2x_loc_conf_t    *h2xlcf;
     ngx_http_core_loc_conf_t   *clcf;
 
     stream = ngx_http_h2x_stream(r);
@@ -326,6 +327,12 @@ ngx_http_h2x_header_filter(ngx_http_request_t *r)
 
     for (i = 0; i < n; i++) {
         size += h[i].name_len + h[i].value_len + 4;
+    }
+
+    h2xlcf = ngx_http_get_module_loc_conf(r, ngx_http_h2x_module);
+
+    if (h2xlcf->chunk_size != NGX_CONF_UNSET_SIZE) {
+        h2x_stream_set_chunk_size(stream->st, (uint32_t) h2xlcf->chunk_size);
     }
 
     dropped = h2x_session_stats(h2c->session)->response_fields_dropped;

@@ -13,6 +13,7 @@
  *   ngx_http_h2x_filter.c      response header filter, body output
  *   ngx_http_h2x_status.c      the h2x_status handler, counters
  *   ngx_http_h2x_variables.c   $h2x, $h2x_stream_id
+ *   ngx_http_h2x_compat.c      what differs between nginx versions
  */
 
 #ifndef _NGX_HTTP_H2X_MODULE_H_INCLUDED_
@@ -22,6 +23,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+
+#include "ngx_http_h2x_compat.h"
 
 #include "h2x.h"
 #include "h2x_hpack.h"
@@ -47,7 +50,6 @@ typedef struct {
     ngx_flag_t                     enable;
 
     ngx_uint_t                     concurrent_streams;
-    size_t                         chunk_size;
     size_t                         preread_size;
     size_t                         connection_window;
     size_t                         max_field_size;
@@ -69,6 +71,11 @@ typedef struct {
     ngx_msec_t                     settings_timeout;
     ngx_msec_t                     goaway_timeout;
 } ngx_http_h2x_srv_conf_t;
+
+
+typedef struct {
+    size_t                         chunk_size;
+} ngx_http_h2x_loc_conf_t;
 
 
 /* one wrapped HTTP listener and its shadow (see the handshake file) */

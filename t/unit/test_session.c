@@ -115,6 +115,79 @@ test_bad_preface(void **state)
 }
 
 
+/* nginx's builtin takes frames before the client's SETTINGS: the knob */
+static void
+test_lenient_preface(void **state)
+{
+    tc_t          tc;
+    h2x_config_t  cfg;
+    treq_t       *r;
+
+    (void) state;
+
+    tc_cfg(&cfg);
+    cfg.lenient_preface = 1;
+
+    /* nginx-tests' client: the preface, then only an ACK of ours */
+    tc_init(&tc, &cfg);
+    tc_raw(&tc, H2X_PREFACE, H2X_PREFACE_SIZE);
+    tc_settings_ack(&tc);
+    tc_ping(&tc, "12345678", 0);
+    assert_true(tc_run(&tc) >= 0);
+    assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+    assert_non_null(tc_find(&tc, H2X_FRAME_PING, 0));
+
+    r = tc_open(&tc, 1, "/");
+    assert_non_null(r);
+    assert_int_equal(h2x_session_want_close(tc.s), 0);
+
+    /* its SETTINGS may still come later, once, as the first */
+    tc_settings(&tc, NULL, 0);
+    assert_true(tc_run(&tc) >= 0);
+    assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+    tc_done(&tc);
+}
+
+
+/* a stream's own DATA payload size (nginx: http2_chunk_size per location) */
+static void
+test_stream_chunk_size(void **state)
+{
+    tc_t          tc;
+    treq_t       *r;
+    size_t        i, n;
+    h2x_chunk_t   c;
+
+    (void) state;
+
+    tc_start(&tc, NULL);
+    r = tc_open(&tc, 1, "/");
+    assert_non_null(r);
+
+    h2x_stream_set_chunk_size(r->st, 100);
+    tc_respond(&tc, r, &c, body, 1000);
+    tc_run(&tc);
+
+    n = 0;
+    for (i = 0; i < tc.nframes; i++) {
+        if (tc.frames[i].type == H2X_FRAME_DATA) {
+            assert_int_equal(tc.frames[i].len, 100);
+            n++;
+        }
+    }
+    assert_int_equal(n, 10);
+    assert_int_equal(tc.body_len[0], 1000);
+
+    /* the others keep the session's */
+    r = tc_open(&tc, 3, "/");
+    tc.nframes = 0;
+    tc_respond(&tc, r, &c, body, 1000);
+    tc_run(&tc);
+    assert_int_equal(tc_count(&tc, H2X_FRAME_DATA), 1);
+    tc_done(&tc);
+}
+
+
 static void
 test_simple_get(void **state)
 {
@@ -2190,6 +2263,8 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_handshake),
         cmocka_unit_test(test_bad_preface),
+        cmocka_unit_test(test_lenient_preface),
+        cmocka_unit_test(test_stream_chunk_size),
         cmocka_unit_test(test_simple_get),
         cmocka_unit_test(test_idle_frees_hpack),
         cmocka_unit_test(test_post_body_and_window_updates),
