@@ -212,6 +212,7 @@ struct h2x_apache_stream_s {
     apr_size_t                 max_mem;
     unsigned                   headers_done:1; /* final block handed over */
     unsigned                   header_refused:1; /* too large: a 500 */
+    unsigned                   broken:1;       /* error after the head */
     unsigned                   chunked_in:1;   /* present the body chunked */
     h2x_chunked_t              chunking;       /* the engine's framing */
     h2x_apache_chunk_t        *cur;            /* being filled */

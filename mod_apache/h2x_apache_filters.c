@@ -324,6 +324,27 @@ h2x_apache_response_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     {
         next = APR_BUCKET_NEXT(e);
 
+        if (AP_BUCKET_IS_ERROR(e)) {
+            /*
+             * The producer failed after the head went out (a backend
+             * that broke off, ap_proxy_backend_broke()): the end of the
+             * stream must not go out, the c1 thread resets the stream
+             * when the worker is done without it, as mod_http2 does.
+             */
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(10762)
+                          "h2x: stream %u: response failed after its "
+                          "head (%d), the stream will be reset", hs->id,
+                          ((ap_bucket_error *) e->data)->status);
+            hs->broken = 1;
+            apr_bucket_delete(e);
+            continue;
+        }
+
+        if (APR_BUCKET_IS_EOS(e) && hs->broken) {
+            apr_bucket_delete(e);
+            continue;
+        }
+
         if (APR_BUCKET_IS_EOS(e)) {
             if (r->trailers_out && !apr_is_empty_table(r->trailers_out)
                 && hs->w_trailers == NULL)
