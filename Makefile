@@ -14,6 +14,12 @@
 #   make check-cc   the engine with gcc and clang, -Wall -Wextra -Werror
 #   make host-tests httpd's and nginx-tests' HTTP/2 suites, h2x against the
 #                   builtin (NGINX_TESTS=<nginx-tests checkout>)
+#   make nginx NGINX_SRC=<nginx source tree> [DYNAMIC=1]
+#                   an nginx with h2x built in (or as a module) from that
+#                   tree, into build/nginx-<version>-<static|dynamic>/
+#   make test-nginx NGINX_SRC=... [DYNAMIC=1]
+#                   that build, then the integration suite's nginx tests
+#                   against it (docs/nginx.md, "Supported versions")
 
 SHELL        := /bin/bash
 BUILD        := build
@@ -47,6 +53,13 @@ NGX_DEV_SRC  := /usr/share/nginx/src
 NGX_TREE     := $(BUILD)/nginx-dev
 NGX_OBJS     := $(BUILD)/nginx-objs
 
+# make nginx / test-nginx: an nginx source tree (release tarball or git).
+NGINX_SRC    ?=
+DYNAMIC      ?=
+NGINX_LINK   := $(if $(DYNAMIC),dynamic,static)
+# the integration suite's nginx part (the 1.22 static build has its own)
+NGINX_TESTS_K ?= nginx and not apache and not static_build
+
 APXS         ?= apxs
 # Extra flags for the module builds (make test-asan sets them).
 NGX_CC_OPT   ?=
@@ -60,7 +73,8 @@ ASAN_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
 
 .PHONY: all engine modules nginx-module apache-module unit fuzz-short fuzz \
         bench ab test test-run deps integration run check-cc clean gen \
-        gen-check asan-build test-asan soak host-tests
+        gen-check asan-build test-asan soak host-tests nginx test-nginx \
+        test-nginx-debian
 
 all: engine modules unit-bins
 
@@ -186,6 +200,24 @@ asan-build:
 
 test-asan: asan-build
 	@BUILD=$(BUILD) t/tools/test-asan.sh
+
+# An nginx from any source tree, with h2x (t/tools/build-nginx.sh).
+nginx:
+	@test -n "$(NGINX_SRC)" || { echo "usage: make nginx" \
+	    "NGINX_SRC=<nginx source tree> [DYNAMIC=1]" >&2; exit 2; }
+	@t/tools/build-nginx.sh "$(NGINX_SRC)" $(NGINX_LINK)
+
+test-nginx: all
+	@test -n "$(NGINX_SRC)" || { echo "usage: make test-nginx" \
+	    "NGINX_SRC=<nginx source tree> [DYNAMIC=1]" >&2; exit 2; }
+	@env=$$(t/tools/build-nginx.sh "$(NGINX_SRC)" $(NGINX_LINK)) \
+	    && set -a && . "$$env" && set +a \
+	    && echo "test-nginx: $$($$H2X_NGINX -v 2>&1), $(NGINX_LINK)" \
+	    && t/tools/run-tests.sh integration -k "$(NGINX_TESTS_K)"
+
+# CI: Debian 13's nginx source (trixie, apt-get source), built statically.
+test-nginx-debian: all
+	@t/tools/test-nginx-debian.sh
 
 host-tests: all
 	@t/host/host-tests.sh

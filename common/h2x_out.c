@@ -216,6 +216,9 @@ h2x_out_headers(h2x_session_t *s, uint32_t sid, const char *status,
             return H2X_NOMEM;
         }
         s->enc_ready = 1;
+        if (!s->cfg.never_index_sensitive) {
+            s->enc->mode |= H2X_HPACK_ENC_NO_NEVER;
+        }
         if (s->enc_forgot) {
             /* freed while idle: the peer still has the old entries */
             h2x_hpack_enc_set_peer_table_size(s->enc, 0);
@@ -442,7 +445,12 @@ h2x_sched_frame(h2x_session_t *s, h2x_stream_t *st)
         if (len > s->peer_max_frame) {
             len = s->peer_max_frame;
         }
-        if (len > s->cfg.chunk_size) {
+        if (st->chunk_size) {
+            if (len > st->chunk_size) {
+                len = st->chunk_size;
+            }
+
+        } else if (len > s->cfg.chunk_size) {
             len = s->cfg.chunk_size;
         }
     }

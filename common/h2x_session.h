@@ -82,6 +82,15 @@ typedef struct {
     uint32_t    chunk_size;               /* 16384: max DATA payload */
     size_t      max_unsent_output;        /* 512 KiB: stop reading above */
     uint32_t    max_control_queue;        /* 1000 queued control frames */
+    /*
+     * A response, interim or trailer block larger than this (name +
+     * value + 32 per field, RFC 9113 6.5.2) is refused with
+     * H2X_TOO_LARGE; 0: no bound.  Smaller blocks of any size go out as
+     * HEADERS + CONTINUATION.
+     */
+    uint32_t    max_response_header_size; /* 2 MiB */
+    /* a response field h2x_response_field() finds invalid: */
+    unsigned    bad_response_field;       /* H2X_BAD_FIELD_DROP */
 
     /* abuse budgets */
     uint32_t    max_settings_entries;     /* 32 per SETTINGS frame */
@@ -108,8 +117,35 @@ typedef struct {
      * extend it; then GOAWAY ENHANCE_YOUR_CALM.  0: no deadline.
      */
     uint32_t    header_timeout;           /* 60000 ms */
+
+    /*
+     * RFC 9113 3.4 wants the client's SETTINGS right after the preface.
+     * 1: accept other frames first (the client's settings stay at their
+     * defaults until it sends some), as nginx's builtin does; 0: a
+     * connection error PROTOCOL_ERROR, as nghttp2 (mod_http2) does.
+     */
+    unsigned    lenient_preface;          /* 0 */
+
+    /*
+     * Response fields that carry secrets (set-cookie, short cookies,
+     * authorization) are kept out of the dynamic table either way; 1:
+     * sent as "never indexed" literals (RFC 7541 6.2.3), so that proxies
+     * keep them out of theirs; 0: as literals without indexing, as
+     * nginx's builtin sends every field.
+     */
+    unsigned    never_index_sensitive;    /* 1 */
+
+    /*
+     * A stream depending on itself (RFC 9113 5.3.1): 0: a stream error
+     * PROTOCOL_ERROR, as the RFC names; 1: a connection error (5.4 allows
+     * it), as nginx's builtin answers.
+     */
+    unsigned    self_dependency_conn_error;  /* 0 */
 } h2x_config_t;
 
+
+#define H2X_BAD_FIELD_DROP        0    /* leave it out, log, send the rest */
+#define H2X_BAD_FIELD_REFUSE      1    /* refuse the block (H2X_ERROR) */
 
 /*
  * host_mismatch: a request with both :authority and a "host" field that
@@ -209,6 +245,10 @@ typedef struct {
     uint64_t    control_queue_flood;
     uint64_t    stream_id_exhausted;
     uint64_t    header_timeout;         /* header block too slow */
+
+    /* ours, not the peer's: response fields h2x_response_field() left
+     * out as invalid (the adapter may log them) */
+    uint64_t    response_fields_dropped;
 } h2x_stats_t;
 
 
@@ -395,12 +435,35 @@ void h2x_stream_set_data(h2x_stream_t *st, void *data);
 void *h2x_stream_get_data(h2x_stream_t *st);
 
 /*
+ * Response fields, the one set of rules of both adapters (RFC 9113 8.2).
+ * h2x_response_field() says what the submit functions below do with a
+ * field (names are expected lowercase, as HTTP/2 sends them):
+ * connection-specific fields (connection, keep-alive, proxy-connection,
+ * transfer-encoding, upgrade, te, http2-settings; any case) are left
+ * out; a name that is not a lowercase token or a value with a control
+ * byte (NUL, CR, LF, ...; HTAB is allowed) is left out (counted in
+ * stats.response_fields_dropped, for the adapter to log) or refuses the
+ * whole block, as cfg.bad_response_field says;
+ * spaces and tabs around values are trimmed.
+ */
+#define H2X_FIELD_OK              0
+#define H2X_FIELD_HOP             1    /* connection-specific */
+#define H2X_FIELD_BAD_NAME        2
+#define H2X_FIELD_BAD_VALUE       3
+
+int h2x_response_field(const h2x_header_t *f);
+
+/* The size of a field list as cfg.max_response_header_size counts it. */
+size_t h2x_response_header_size(const h2x_header_t *h, size_t n);
+
+/*
  * Response HEADERS.  status 100..199 (not 101) sends an interim response
  * (any number, before the final one); 200..599 the final one, once.
- * Pseudo-headers, uppercase or invalid names and connection-specific
- * fields in h are refused (H2X_ERROR, nothing sent).  end_stream: no body
- * follows.  The block is encoded at once (HEADERS + CONTINUATION at the
- * peer's max frame size).
+ * Fields are filtered as described above; a block that is refused
+ * returns H2X_ERROR, one larger than cfg.max_response_header_size
+ * H2X_TOO_LARGE (nothing sent: the adapter may answer 500 instead).
+ * end_stream: no body follows.  The block is encoded at once (HEADERS +
+ * CONTINUATION at the peer's max frame size).
  *
  * The functions below that queue output return H2X_OK, H2X_NOMEM (nothing
  * queued), H2X_ERROR (misuse: after release, a second final response,
@@ -422,7 +485,8 @@ int h2x_stream_write(h2x_session_t *s, h2x_stream_t *st,
 
 /*
  * Trailers after the queued body; they end the stream.  h is copied and
- * encoded when the body before it has gone out.
+ * encoded when the body before it has gone out.  Filtered and bounded as
+ * response headers (H2X_ERROR, H2X_TOO_LARGE: nothing queued).
  */
 int h2x_stream_submit_trailers(h2x_session_t *s, h2x_stream_t *st,
     const h2x_header_t *h, size_t n);
@@ -435,6 +499,13 @@ int h2x_stream_reset(h2x_session_t *s, h2x_stream_t *st, uint32_t code);
 
 /* Bytes queued for this stream and not yet sent. */
 size_t h2x_stream_queued(h2x_stream_t *st);
+
+/*
+ * The largest DATA payload of this stream's response (nginx's
+ * http2_chunk_size is a location's); 0 returns to the session's
+ * chunk_size.  Never above the peer's SETTINGS_MAX_FRAME_SIZE.
+ */
+void h2x_stream_set_chunk_size(h2x_stream_t *st, uint32_t size);
 
 /*
  * The adapter took n body bytes delivered by on_data.  Credit goes back

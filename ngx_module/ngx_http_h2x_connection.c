@@ -138,7 +138,6 @@ ngx_http_h2x_apply_conf(h2x_config_t *cfg, ngx_http_h2x_srv_conf_t *conf)
 
     ngx_http_h2x_set(max_concurrent_streams, conf->concurrent_streams,
                      NGX_CONF_UNSET_UINT);
-    ngx_http_h2x_set(chunk_size, conf->chunk_size, NGX_CONF_UNSET_SIZE);
     ngx_http_h2x_set(initial_window_size, conf->preread_size,
                      NGX_CONF_UNSET_SIZE);
     ngx_http_h2x_set(connection_window_size, conf->connection_window,
@@ -154,6 +153,8 @@ ngx_http_h2x_apply_conf(h2x_config_t *cfg, ngx_http_h2x_srv_conf_t *conf)
     ngx_http_h2x_set(header_table_size, conf->header_table_size,
                      NGX_CONF_UNSET_SIZE);
     ngx_http_h2x_set(max_unsent_output, conf->max_unsent_output,
+                     NGX_CONF_UNSET_SIZE);
+    ngx_http_h2x_set(max_response_header_size, conf->max_response_header,
                      NGX_CONF_UNSET_SIZE);
     ngx_http_h2x_set(max_control_queue, conf->max_control_frames,
                      NGX_CONF_UNSET_UINT);
@@ -175,6 +176,10 @@ ngx_http_h2x_apply_conf(h2x_config_t *cfg, ngx_http_h2x_srv_conf_t *conf)
                      NGX_CONF_UNSET_MSEC);
 
 #undef ngx_http_h2x_set
+
+    /* the builtin sends what it is given: a field HTTP/2 cannot carry is
+     * left out (and logged), the response still goes (docs/compat.md) */
+    cfg->bad_response_field = H2X_BAD_FIELD_DROP;
 }
 
 
@@ -187,6 +192,7 @@ ngx_http_h2x_init(ngx_connection_t *c)
     ngx_event_t                *rev;
     ngx_http_connection_t      *hc;
     ngx_http_h2x_connection_t  *h2c;
+    ngx_http_h2x_loc_conf_t    *h2xlcf;
     ngx_http_core_loc_conf_t   *clcf;
     ngx_http_core_srv_conf_t   *cscf;
 
@@ -224,6 +230,12 @@ ngx_http_h2x_init(ngx_connection_t *c)
     h2x_config_init(&cfg);
     ngx_http_h2x_apply_conf(&cfg, h2c->conf);
 
+    h2xlcf = ngx_http_get_module_loc_conf(hc->conf_ctx, ngx_http_h2x_module);
+
+    if (h2xlcf->chunk_size != NGX_CONF_UNSET_SIZE) {
+        cfg.chunk_size = (uint32_t) h2xlcf->chunk_size;
+    }
+
     /* as the builtin (docs/compat.md): a Host differing from :authority
      * is a 400 from the stream (ngx_http_h2x_stream.c), whitespace
      * around field values is passed on */
@@ -236,6 +248,13 @@ ngx_http_h2x_init(ngx_connection_t *c)
 
     /* every request's header block, as the builtin's partial frames */
     cfg.header_timeout = (uint32_t) cscf->client_header_timeout;
+
+    /* the builtin takes any frame after the preface (docs/compat.md) */
+    cfg.lenient_preface = 1;
+
+    /* the builtin never sends "never indexed" literals (docs/compat.md) */
+    cfg.never_index_sensitive = 0;
+    cfg.self_dependency_conn_error = 1;
 
     h2c->high_water = cfg.max_unsent_output / 4;
 

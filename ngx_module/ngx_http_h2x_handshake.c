@@ -43,6 +43,7 @@ static void ngx_http_h2x_preface_handler(ngx_event_t *rev);
 static ngx_int_t ngx_http_h2x_read_proxy_protocol(ngx_event_t *rev);
 
 #if (NGX_HTTP_SSL)
+static ngx_int_t ngx_http_h2x_builtin_h2(ngx_http_connection_t *hc);
 static void ngx_http_h2x_ssl_handshake(ngx_event_t *rev);
 static void ngx_http_h2x_ssl_handshake_done(ngx_connection_t *c);
 #ifdef TLSEXT_TYPE_application_layer_protocol_negotiation
@@ -208,6 +209,33 @@ ngx_http_h2x_enabled(ngx_http_connection_t *hc)
 }
 
 
+#if (NGX_HTTP_SSL)
+
+/* whether nginx's own HTTP/2 serves h2 on this connection's server */
+
+static ngx_int_t
+ngx_http_h2x_builtin_h2(ngx_http_connection_t *hc)
+{
+#if (NGX_HTTP_V2)
+#if (NGX_HTTP_H2X_HTTP2_ON)
+    ngx_http_v2_srv_conf_t  *h2scf;
+
+    h2scf = ngx_http_get_module_srv_conf(hc->conf_ctx, ngx_http_v2_module);
+
+    if (h2scf->enable) {
+        return 1;
+    }
+#endif
+
+    return hc->addr_conf->http2;
+#else
+    return 0;
+#endif
+}
+
+#endif
+
+
 void
 ngx_http_h2x_init_connection(ngx_connection_t *c)
 {
@@ -271,11 +299,14 @@ ngx_http_h2x_init_connection(ngx_connection_t *c)
         goto done;
     }
 
-#if (NGX_HTTP_V2)
+#if (NGX_HTTP_V2 && !NGX_HTTP_H2X_HTTP2_ON)
+    /* before 1.25.1 a cleartext "listen ... http2" speaks h2c only */
     if (hc->addr_conf->http2) {
         rev->handler = ngx_http_v2_init;
     }
 #endif
+
+    /* since 1.25.1 nginx's HTTP/1 handler looks for the preface itself */
 
 done:
 
@@ -298,16 +329,19 @@ static void
 ngx_http_h2x_fallback(ngx_event_t *rev)
 {
     ngx_connection_t       *c;
+#if (NGX_HTTP_V2 && !NGX_HTTP_H2X_HTTP2_ON)
     ngx_http_connection_t  *hc;
+#endif
 
     c = rev->data;
-    hc = c->data;
 
     c->log->action = "waiting for request";
 
-#if (NGX_HTTP_V2)
+#if (NGX_HTTP_V2 && !NGX_HTTP_H2X_HTTP2_ON)
+    hc = c->data;
+
     if (hc->addr_conf->http2 && !hc->ssl) {
-        /* a 1.22 cleartext "listen ... http2" socket speaks h2c only */
+        /* before 1.25.1 a cleartext "listen ... http2" speaks h2c only */
         rev->handler = ngx_http_v2_init;
         ngx_http_v2_init(rev);
         return;
@@ -628,7 +662,7 @@ ngx_http_h2x_ssl_handshake_done(ngx_connection_t *c)
         }
 
 #if (NGX_HTTP_V2)
-        if (hc->addr_conf->http2) {
+        if (ngx_http_h2x_builtin_h2(hc)) {
             ngx_http_v2_init(c->read);
             return;
         }
@@ -651,7 +685,9 @@ ngx_http_h2x_ssl_handshake_done(ngx_connection_t *c)
 /*
  * Offers "h2" on servers with h2x enabled (decided on the server selected
  * by SNI) for connections whose handshake is ours; elsewhere it answers
- * exactly as nginx's own callback would.
+ * exactly as nginx's own callback (ngx_http_ssl_alpn_select) would for
+ * this version: "h2" where the builtin serves h2, and on QUIC listeners
+ * "h3" and "hq-interop" as configured.
  */
 
 static int
@@ -659,27 +695,63 @@ ngx_http_h2x_alpn_select(ngx_ssl_conn_t *ssl_conn, const unsigned char **out,
     unsigned char *outlen, const unsigned char *in, unsigned int inlen,
     void *arg)
 {
-    unsigned int            srvlen;
-    unsigned char          *srv;
-    ngx_connection_t       *c;
-    ngx_http_connection_t  *hc;
+    unsigned int              srvlen;
+    unsigned char            *srv;
+    ngx_connection_t         *c;
+    ngx_http_connection_t    *hc;
+#if (NGX_HTTP_H2X_QUIC)
+    ngx_http_v3_srv_conf_t   *h3scf;
+#endif
 
     c = ngx_ssl_get_connection(ssl_conn);
     hc = c->data;
 
-    srv = (unsigned char *) NGX_HTTP_H2X_ALPN_HTTP1;
-    srvlen = sizeof(NGX_HTTP_H2X_ALPN_HTTP1) - 1;
+#if (NGX_HTTP_H2X_QUIC)
+
+    if (hc->addr_conf->quic) {
+
+        /* HTTP/3 is nginx's: the same choice as its callback */
+
+        h3scf = ngx_http_get_module_srv_conf(hc->conf_ctx, ngx_http_v3_module);
+
+        if (h3scf->enable && h3scf->enable_hq) {
+            srv = (unsigned char *) NGX_HTTP_V3_ALPN_PROTO
+                                    NGX_HTTP_V3_HQ_ALPN_PROTO;
+            srvlen = sizeof(NGX_HTTP_V3_ALPN_PROTO NGX_HTTP_V3_HQ_ALPN_PROTO)
+                     - 1;
+
+        } else if (h3scf->enable_hq) {
+            srv = (unsigned char *) NGX_HTTP_V3_HQ_ALPN_PROTO;
+            srvlen = sizeof(NGX_HTTP_V3_HQ_ALPN_PROTO) - 1;
+
+        } else if (h3scf->enable) {
+            srv = (unsigned char *) NGX_HTTP_V3_ALPN_PROTO;
+            srvlen = sizeof(NGX_HTTP_V3_ALPN_PROTO) - 1;
+
+        } else {
+            return SSL_TLSEXT_ERR_ALERT_FATAL;
+        }
+
+        goto select;
+    }
+
+#endif
 
     if ((SSL_get_ex_data(ssl_conn, ngx_http_h2x_ssl_index) != NULL
          && ngx_http_h2x_enabled(hc))
-#if (NGX_HTTP_V2)
-        || hc->addr_conf->http2
-#endif
-       )
+        || ngx_http_h2x_builtin_h2(hc))
     {
         srv = (unsigned char *) NGX_HTTP_H2X_ALPN_H2 NGX_HTTP_H2X_ALPN_HTTP1;
         srvlen = sizeof(NGX_HTTP_H2X_ALPN_H2 NGX_HTTP_H2X_ALPN_HTTP1) - 1;
+
+    } else {
+        srv = (unsigned char *) NGX_HTTP_H2X_ALPN_HTTP1;
+        srvlen = sizeof(NGX_HTTP_H2X_ALPN_HTTP1) - 1;
     }
+
+#if (NGX_HTTP_H2X_QUIC)
+select:
+#endif
 
     if (SSL_select_next_proto((unsigned char **) out, outlen, srv, srvlen,
                               in, inlen)

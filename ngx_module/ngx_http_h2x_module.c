@@ -22,6 +22,9 @@ static char *ngx_http_h2x_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_h2x_create_srv_conf(ngx_conf_t *cf);
 static char *ngx_http_h2x_merge_srv_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static void *ngx_http_h2x_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_h2x_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
 static char *ngx_http_h2x_budget(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_h2x_recv_buffer_size(ngx_conf_t *cf, void *post,
@@ -66,10 +69,10 @@ static ngx_command_t  ngx_http_h2x_commands[] = {
       NULL },
 
     { ngx_string("h2x_chunk_size"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
-      NGX_HTTP_SRV_CONF_OFFSET,
-      offsetof(ngx_http_h2x_srv_conf_t, chunk_size),
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_h2x_loc_conf_t, chunk_size),
       &ngx_http_h2x_chunk_size_post },
 
     { ngx_string("h2x_body_preread_size"),
@@ -126,6 +129,13 @@ static ngx_command_t  ngx_http_h2x_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_SRV_CONF_OFFSET,
       offsetof(ngx_http_h2x_srv_conf_t, max_unsent_output),
+      NULL },
+
+    { ngx_string("h2x_max_response_header_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_h2x_srv_conf_t, max_response_header),
       NULL },
 
     { ngx_string("h2x_max_control_frames"),
@@ -212,8 +222,8 @@ static ngx_http_module_t  ngx_http_h2x_module_ctx = {
     ngx_http_h2x_create_srv_conf,          /* create server configuration */
     ngx_http_h2x_merge_srv_conf,           /* merge server configuration */
 
-    NULL,                                  /* create location configuration */
-    NULL                                   /* merge location configuration */
+    ngx_http_h2x_create_loc_conf,          /* create location configuration */
+    ngx_http_h2x_merge_loc_conf            /* merge location configuration */
 };
 
 
@@ -298,7 +308,6 @@ ngx_http_h2x_create_srv_conf(ngx_conf_t *cf)
     h2xscf->enable = NGX_CONF_UNSET;
 
     h2xscf->concurrent_streams = NGX_CONF_UNSET_UINT;
-    h2xscf->chunk_size = NGX_CONF_UNSET_SIZE;
     h2xscf->preread_size = NGX_CONF_UNSET_SIZE;
     h2xscf->connection_window = NGX_CONF_UNSET_SIZE;
     h2xscf->max_field_size = NGX_CONF_UNSET_SIZE;
@@ -307,6 +316,7 @@ ngx_http_h2x_create_srv_conf(ngx_conf_t *cf)
     h2xscf->max_continuations = NGX_CONF_UNSET_UINT;
     h2xscf->header_table_size = NGX_CONF_UNSET_SIZE;
     h2xscf->max_unsent_output = NGX_CONF_UNSET_SIZE;
+    h2xscf->max_response_header = NGX_CONF_UNSET_SIZE;
     h2xscf->max_control_frames = NGX_CONF_UNSET_UINT;
     h2xscf->max_settings_entries = NGX_CONF_UNSET_UINT;
     h2xscf->max_new_streams = NGX_CONF_UNSET_UINT;
@@ -339,8 +349,6 @@ ngx_http_h2x_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_uint_value(conf->concurrent_streams,
                               prev->concurrent_streams, NGX_CONF_UNSET_UINT);
-    ngx_conf_merge_size_value(conf->chunk_size, prev->chunk_size,
-                              NGX_CONF_UNSET_SIZE);
     ngx_conf_merge_size_value(conf->preread_size, prev->preread_size,
                               NGX_CONF_UNSET_SIZE);
     ngx_conf_merge_size_value(conf->connection_window,
@@ -357,6 +365,8 @@ ngx_http_h2x_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
                               prev->header_table_size, NGX_CONF_UNSET_SIZE);
     ngx_conf_merge_size_value(conf->max_unsent_output,
                               prev->max_unsent_output, NGX_CONF_UNSET_SIZE);
+    ngx_conf_merge_size_value(conf->max_response_header,
+                              prev->max_response_header, NGX_CONF_UNSET_SIZE);
     ngx_conf_merge_uint_value(conf->max_control_frames,
                               prev->max_control_frames, NGX_CONF_UNSET_UINT);
     ngx_conf_merge_uint_value(conf->max_settings_entries,
@@ -436,6 +446,36 @@ ngx_http_h2x_recv_buffer_size(ngx_conf_t *cf, void *post, void *data)
     if (*sp < 2 * 16384) {
         return "value is too small";
     }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_h2x_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_h2x_loc_conf_t  *h2xlcf;
+
+    h2xlcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_h2x_loc_conf_t));
+    if (h2xlcf == NULL) {
+        return NULL;
+    }
+
+    h2xlcf->chunk_size = NGX_CONF_UNSET_SIZE;
+
+    return h2xlcf;
+}
+
+
+static char *
+ngx_http_h2x_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_h2x_loc_conf_t *prev = parent;
+    ngx_http_h2x_loc_conf_t *conf = child;
+
+    /* as http2_chunk_size, a location's; unset: the engine's 16k */
+    ngx_conf_merge_size_value(conf->chunk_size, prev->chunk_size,
+                              NGX_CONF_UNSET_SIZE);
 
     return NGX_CONF_OK;
 }

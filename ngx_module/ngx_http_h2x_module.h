@@ -13,6 +13,7 @@
  *   ngx_http_h2x_filter.c      response header filter, body output
  *   ngx_http_h2x_status.c      the h2x_status handler, counters
  *   ngx_http_h2x_variables.c   $h2x, $h2x_stream_id
+ *   ngx_http_h2x_compat.c      what differs between nginx versions
  */
 
 #ifndef _NGX_HTTP_H2X_MODULE_H_INCLUDED_
@@ -22,6 +23,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+
+#include "ngx_http_h2x_compat.h"
 
 #include "h2x.h"
 #include "h2x_hpack.h"
@@ -47,7 +50,6 @@ typedef struct {
     ngx_flag_t                     enable;
 
     ngx_uint_t                     concurrent_streams;
-    size_t                         chunk_size;
     size_t                         preread_size;
     size_t                         connection_window;
     size_t                         max_field_size;
@@ -56,6 +58,7 @@ typedef struct {
     ngx_uint_t                     max_continuations;
     size_t                         header_table_size;
     size_t                         max_unsent_output;
+    size_t                         max_response_header;
     ngx_uint_t                     max_control_frames;
     ngx_uint_t                     max_settings_entries;
     ngx_uint_t                     max_new_streams;
@@ -68,6 +71,11 @@ typedef struct {
     ngx_msec_t                     settings_timeout;
     ngx_msec_t                     goaway_timeout;
 } ngx_http_h2x_srv_conf_t;
+
+
+typedef struct {
+    size_t                         chunk_size;
+} ngx_http_h2x_loc_conf_t;
 
 
 /* one wrapped HTTP listener and its shadow (see the handshake file) */
@@ -145,6 +153,7 @@ struct ngx_http_h2x_stream_s {
 
     unsigned                       in_use:1;
     unsigned                       header_sent:1;
+    unsigned                       header_refused:1; /* too large: 500 */
     unsigned                       out_closed:1;   /* END_STREAM queued */
     unsigned                       closed:1;       /* engine closed it */
     unsigned                       aborted:1;      /* reset or conn lost */

@@ -130,7 +130,7 @@ ngx_http_h2x_on_request(h2x_session_t *s, h2x_stream_t *st,
 
     r->http_state = NGX_HTTP_PROCESS_REQUEST_STATE;
 
-    if (ngx_http_process_request_header(r) != NGX_OK) {
+    if (ngx_http_h2x_process_request_header(r) != NGX_OK) {
         ngx_http_run_posted_requests(fc);
         return H2X_OK;
     }

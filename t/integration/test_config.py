@@ -3,6 +3,7 @@
 import pytest
 
 from h2xtest import nginx_check, apache_check
+from h2xservers import NGINX_STATIC
 
 NGINX_CONF = """\
 load_module {module};
@@ -69,6 +70,7 @@ def test_nginx_rejects_location_context(check_dir):
             % (path, n)) in out, out
 
 
+@pytest.mark.skipif(NGINX_STATIC, reason="nginx with h2x built in")
 def test_nginx_directive_comes_from_the_module(check_dir):
     """Control: without load_module the directive does not exist."""
     conf = nginx_conf(server="h2x on;").replace("load_module {module};\n",

@@ -48,7 +48,12 @@ APACHE_BIN = os.environ.get("H2X_APACHE", "/usr/sbin/apache2")
 # H2X_BUILD_DIR: where the two modules are (make test-asan: build/asan);
 # relative to the repository.
 MODULE_DIR = os.path.join(REPO, os.environ.get("H2X_BUILD_DIR") or "build")
-NGINX_MODULE = os.path.join(MODULE_DIR, "ngx_http_h2x_module.so")
+# H2X_NGINX_MODULE: the .so to load (make test-nginx DYNAMIC=1); set but
+# empty for an nginx with the module built in (--add-module): no
+# load_module line then, and nginx_check() drops "load_module {module};".
+NGINX_MODULE = os.environ.get("H2X_NGINX_MODULE",
+                              os.path.join(MODULE_DIR, "ngx_http_h2x_module.so"))
+NGINX_STATIC = NGINX_MODULE == ""
 APACHE_MODULE = os.path.join(MODULE_DIR, "mod_h2x.so")
 APACHE_MODULE_DIR = "/usr/lib/apache2/modules"
 
@@ -637,7 +642,8 @@ class NginxServer(Server):
         self.load_h2x = load_h2x
 
     def required_files(self):
-        return [NGINX_BIN] + ([NGINX_MODULE] if self.load_h2x else [])
+        return [NGINX_BIN] + ([NGINX_MODULE] if self.load_h2x
+                              and not NGINX_STATIC else [])
 
     def command(self, test=False):
         cmd = [NGINX_BIN, "-p", self.workdir + "/", "-e", self.error_log,
@@ -670,7 +676,7 @@ class NginxServer(Server):
         w = self.workdir
         user = run_user()
         out = []
-        if self.load_h2x:
+        if self.load_h2x and not NGINX_STATIC:
             out.append("load_module %s;" % NGINX_MODULE)
         out += [
             "daemon off;",
@@ -910,6 +916,8 @@ def nginx_check(conf_text, workdir):
     workdir."""
     os.makedirs(workdir, exist_ok=True)
     path = os.path.join(workdir, "check.conf")
+    if NGINX_STATIC:
+        conf_text = conf_text.replace("load_module {module};", "")
     with open(path, "w") as f:
         f.write(conf_text.format(workdir=workdir, module=NGINX_MODULE))
     res = subprocess.run(
