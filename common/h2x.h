@@ -24,6 +24,7 @@
 #define H2X_AGAIN                 -2   /* need more input / more room */
 #define H2X_NOMEM                 -3   /* an allocation failed */
 #define H2X_DONE                  -4   /* nothing more to do */
+#define H2X_TOO_LARGE             -5   /* over a configured bound */
 
 
 /* RFC 9113 section 7: error codes carried by RST_STREAM and GOAWAY. */

@@ -117,18 +117,6 @@ h2x_name_kind(const h2x_header_t *f)
 }
 
 
-/* The kind of any name; flagged static names come from the decoder. */
-static unsigned
-h2x_field_kind(const h2x_header_t *f)
-{
-    if (f->flags & H2X_HEADER_STATIC_NAME) {
-        return h2x_static_kind[H2X_HEADER_STATIC_INDEX(f->flags)];
-    }
-
-    return h2x_name_kind(f);
-}
-
-
 /*
  * RFC 9113 8.2.1: bytes allowed in field names (after a pseudo-header's
  * colon): not 0x00-0x20, not 'A'-'Z', not 0x7f-0xff, not ':'.
@@ -745,42 +733,6 @@ h2x_trailers_check(h2x_session_t *s, h2x_header_t *f, size_t n,
         /* RFC 9113 8.2.2 */
         if (kind == H2X_F_CONNECTION || kind == H2X_F_TE) {
             *reason = "client sent connection-specific trailer";
-            return H2X_ERROR;
-        }
-    }
-
-    return H2X_OK;
-}
-
-
-/* Response fields from the adapter: lowercase, no pseudo-headers, no
- * connection-specific fields (RFC 9113 8.2.2). */
-int
-h2x_response_check(h2x_session_t *s, const h2x_header_t *h, size_t n)
-{
-    size_t    i;
-    unsigned  kind;
-
-    for (i = 0; i < n; i++) {
-
-        if (h[i].name_len >= 8 && h[i].name_len <= 32 && h[i].name[0] != ':'
-            && !(h[i].flags & H2X_HEADER_STATIC_NAME))
-        {
-            /* a valid name without a colon is a valid response name */
-            kind = h2x_name_memo(s, &h[i]);
-            if (kind == H2X_F_INVALID) {
-                return H2X_ERROR;
-            }
-
-        } else {
-            if (!h2x_name_valid(h[i].name, h[i].name_len, 0)) {
-                return H2X_ERROR;
-            }
-
-            kind = h2x_field_kind(&h[i]);
-        }
-
-        if (kind == H2X_F_CONNECTION || kind == H2X_F_TE) {
             return H2X_ERROR;
         }
     }

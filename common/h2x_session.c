@@ -85,6 +85,8 @@ h2x_config_init(h2x_config_t *cfg)
     cfg->chunk_size = 16384;
     cfg->max_unsent_output = 512 * 1024;
     cfg->max_control_queue = 1000;
+    cfg->max_response_header_size = 2 * 1024 * 1024;
+    cfg->bad_response_field = H2X_BAD_FIELD_DROP;
     cfg->max_settings_entries = 32;
     cfg->max_new_streams_per_feed = 0;     /* no cap */
     cfg->rst_burst = 1000;
@@ -96,6 +98,7 @@ h2x_config_init(h2x_config_t *cfg)
     cfg->settings_ack_timeout = 10000;
     cfg->goaway_ping_timeout = 1000;
     cfg->header_timeout = 60000;           /* nginx's client_header_timeout */
+    cfg->never_index_sensitive = 1;
 }
 
 
@@ -2352,6 +2355,17 @@ h2x_on_stream_error(void *data, const h2x_frame_error_t *err)
         s->cur_data = 0;
     }
 
+    /*
+     * RFC 9113 5.3.1 makes a stream depending on itself a stream error;
+     * 5.4 lets an endpoint treat a stream error as a connection error,
+     * which nginx's builtin does here.
+     */
+    if (s->cfg.self_dependency_conn_error && err->code == H2X_PROTOCOL_ERROR
+        && (type == H2X_FRAME_PRIORITY || type == H2X_FRAME_HEADERS))
+    {
+        return h2x_conn_error(s, H2X_PROTOCOL_ERROR, err->reason);
+    }
+
     if (type == H2X_FRAME_HEADERS) {
         /* RFC 9113 5.3.1: reset after the block, kept for HPACK */
         if (s->hb_kind == H2X_HB_REQUEST || s->hb_kind == H2X_HB_TRAILERS) {
@@ -2665,8 +2679,9 @@ int
 h2x_stream_submit_response(h2x_session_t *s, h2x_stream_t *st,
     unsigned status, const h2x_header_t *h, size_t n, int end_stream)
 {
-    int   rc;
-    char  buf[4];
+    int            rc;
+    char           buf[4];
+    h2x_header_t  *c;
 
     if (st->released || st->final_sent || status < 100 || status > 599
         || status == 101 || (status < 200 && end_stream))
@@ -2678,9 +2693,14 @@ h2x_stream_submit_response(h2x_session_t *s, h2x_stream_t *st,
         return H2X_DONE;
     }
 
-    /* RFC 9113 8.2.2 */
-    if (h2x_response_check(s, h, n) != H2X_OK) {
-        return H2X_ERROR;
+    /* RFC 9113 8.2 */
+    rc = h2x_response_fields(s, st, h, n, &c, &n);
+    if (rc != H2X_OK) {
+        return rc;
+    }
+
+    if (c) {
+        h = c;
     }
 
     buf[0] = (char) ('0' + status / 100);
@@ -2690,10 +2710,13 @@ h2x_stream_submit_response(h2x_session_t *s, h2x_stream_t *st,
 
     /* the HEADERS and an END marker */
     if (h2x_out_entries(s, 2) != H2X_OK) {
+        h2x_response_fields_free(s, c);
         return H2X_NOMEM;
     }
 
     rc = h2x_out_headers(s, st->id, buf, h, n, end_stream);
+
+    h2x_response_fields_free(s, c);
 
     if (rc == H2X_NOMEM) {
         return H2X_NOMEM;
@@ -2833,6 +2856,8 @@ int
 h2x_stream_submit_trailers(h2x_session_t *s, h2x_stream_t *st,
     const h2x_header_t *h, size_t n)
 {
+    int              rc;
+    h2x_header_t    *c;
     h2x_trailers_t  *t;
     h2x_chunk_t      none;
 
@@ -2849,13 +2874,17 @@ h2x_stream_submit_trailers(h2x_session_t *s, h2x_stream_t *st,
         return h2x_stream_write(s, st, &none, 1);
     }
 
-    /* RFC 9113 8.1: no pseudo-headers in trailers */
-    if (h2x_response_check(s, h, n) != H2X_OK) {
-        return H2X_ERROR;
+    /* RFC 9113 8.1, 8.2: no pseudo-headers in trailers, the same rules */
+    rc = h2x_response_fields(s, st, h, n, &c, &n);
+    if (rc != H2X_OK) {
+        return rc;
     }
 
     /* copied: encoded only when the body before them has gone out */
-    t = h2x_headers_copy(s, h, n);
+    t = h2x_headers_copy(s, c ? c : h, n);
+
+    h2x_response_fields_free(s, c);
+
     if (t == NULL) {
         return H2X_NOMEM;
     }

@@ -76,6 +76,15 @@ typedef struct {
     uint32_t    chunk_size;               /* 16384: max DATA payload */
     size_t      max_unsent_output;        /* 512 KiB: stop reading above */
     uint32_t    max_control_queue;        /* 1000 queued control frames */
+    /*
+     * A response, interim or trailer block larger than this (name +
+     * value + 32 per field, RFC 9113 6.5.2) is refused with
+     * H2X_TOO_LARGE; 0: no bound.  Smaller blocks of any size go out as
+     * HEADERS + CONTINUATION.
+     */
+    uint32_t    max_response_header_size; /* 2 MiB */
+    /* a response field h2x_response_field() finds invalid: */
+    unsigned    bad_response_field;       /* H2X_BAD_FIELD_DROP */
 
     /* abuse budgets */
     uint32_t    max_settings_entries;     /* 32 per SETTINGS frame */
@@ -110,7 +119,27 @@ typedef struct {
      * connection error PROTOCOL_ERROR, as nghttp2 (mod_http2) does.
      */
     unsigned    lenient_preface;          /* 0 */
+
+    /*
+     * Response fields that carry secrets (set-cookie, short cookies,
+     * authorization) are kept out of the dynamic table either way; 1:
+     * sent as "never indexed" literals (RFC 7541 6.2.3), so that proxies
+     * keep them out of theirs; 0: as literals without indexing, as
+     * nginx's builtin sends every field.
+     */
+    unsigned    never_index_sensitive;    /* 1 */
+
+    /*
+     * A stream depending on itself (RFC 9113 5.3.1): 0: a stream error
+     * PROTOCOL_ERROR, as the RFC names; 1: a connection error (5.4 allows
+     * it), as nginx's builtin answers.
+     */
+    unsigned    self_dependency_conn_error;  /* 0 */
 } h2x_config_t;
+
+
+#define H2X_BAD_FIELD_DROP        0    /* leave it out, log, send the rest */
+#define H2X_BAD_FIELD_REFUSE      1    /* refuse the block (H2X_ERROR) */
 
 
 void h2x_config_init(h2x_config_t *cfg);
@@ -188,6 +217,10 @@ typedef struct {
     uint64_t    control_queue_flood;
     uint64_t    stream_id_exhausted;
     uint64_t    header_timeout;         /* header block too slow */
+
+    /* ours, not the peer's: response fields h2x_response_field() left
+     * out as invalid (the adapter may log them) */
+    uint64_t    response_fields_dropped;
 } h2x_stats_t;
 
 
@@ -374,12 +407,35 @@ void h2x_stream_set_data(h2x_stream_t *st, void *data);
 void *h2x_stream_get_data(h2x_stream_t *st);
 
 /*
+ * Response fields, the one set of rules of both adapters (RFC 9113 8.2).
+ * h2x_response_field() says what the submit functions below do with a
+ * field (names are expected lowercase, as HTTP/2 sends them):
+ * connection-specific fields (connection, keep-alive, proxy-connection,
+ * transfer-encoding, upgrade, te, http2-settings; any case) are left
+ * out; a name that is not a lowercase token or a value with a control
+ * byte (NUL, CR, LF, ...; HTAB is allowed) is left out (counted in
+ * stats.response_fields_dropped, for the adapter to log) or refuses the
+ * whole block, as cfg.bad_response_field says;
+ * spaces and tabs around values are trimmed.
+ */
+#define H2X_FIELD_OK              0
+#define H2X_FIELD_HOP             1    /* connection-specific */
+#define H2X_FIELD_BAD_NAME        2
+#define H2X_FIELD_BAD_VALUE       3
+
+int h2x_response_field(const h2x_header_t *f);
+
+/* The size of a field list as cfg.max_response_header_size counts it. */
+size_t h2x_response_header_size(const h2x_header_t *h, size_t n);
+
+/*
  * Response HEADERS.  status 100..199 (not 101) sends an interim response
  * (any number, before the final one); 200..599 the final one, once.
- * Pseudo-headers, uppercase or invalid names and connection-specific
- * fields in h are refused (H2X_ERROR, nothing sent).  end_stream: no body
- * follows.  The block is encoded at once (HEADERS + CONTINUATION at the
- * peer's max frame size).
+ * Fields are filtered as described above; a block that is refused
+ * returns H2X_ERROR, one larger than cfg.max_response_header_size
+ * H2X_TOO_LARGE (nothing sent: the adapter may answer 500 instead).
+ * end_stream: no body follows.  The block is encoded at once (HEADERS +
+ * CONTINUATION at the peer's max frame size).
  *
  * The functions below that queue output return H2X_OK, H2X_NOMEM (nothing
  * queued), H2X_ERROR (misuse: after release, a second final response,
@@ -401,7 +457,8 @@ int h2x_stream_write(h2x_session_t *s, h2x_stream_t *st,
 
 /*
  * Trailers after the queued body; they end the stream.  h is copied and
- * encoded when the body before it has gone out.
+ * encoded when the body before it has gone out.  Filtered and bounded as
+ * response headers (H2X_ERROR, H2X_TOO_LARGE: nothing queued).
  */
 int h2x_stream_submit_trailers(h2x_session_t *s, h2x_stream_t *st,
     const h2x_header_t *h, size_t n);

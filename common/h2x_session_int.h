@@ -331,7 +331,11 @@ int h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
     h2x_request_t *req, const h2x_header_t **priority, const char **reason);
 int h2x_trailers_check(h2x_session_t *s, h2x_header_t *f, size_t n,
     const char **reason);
-int h2x_response_check(h2x_session_t *s, const h2x_header_t *h, size_t n);
+
+/* h2x_field.c */
+int h2x_response_fields(h2x_session_t *s, h2x_stream_t *st,
+    const h2x_header_t *h, size_t n, h2x_header_t **out, size_t *nout);
+void h2x_response_fields_free(h2x_session_t *s, h2x_header_t *c);
 int h2x_priority_parse(const uint8_t *p, size_t len, uint8_t *urgency,
     uint8_t *incremental);
 

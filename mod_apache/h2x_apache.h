@@ -73,6 +73,7 @@ typedef struct {
     apr_int64_t                header_table_size;
     apr_int64_t                max_requests;
     apr_int64_t                max_unsent_output;
+    apr_int64_t                max_response_header_size;
     apr_int64_t                max_control_queue;
     apr_int64_t                max_settings_entries;
     apr_int64_t                max_new_streams_per_read;
@@ -210,6 +211,8 @@ struct h2x_apache_stream_s {
     apr_interval_time_t        timeout;
     apr_size_t                 max_mem;
     unsigned                   headers_done:1; /* final block handed over */
+    unsigned                   header_refused:1; /* too large: a 500 */
+    unsigned                   broken:1;       /* error after the head */
     unsigned                   chunked_in:1;   /* present the body chunked */
     h2x_chunked_t              chunking;       /* the engine's framing */
     h2x_apache_chunk_t        *cur;            /* being filled */
@@ -236,6 +239,7 @@ struct h2x_apache_conn_s {
     apr_bucket_brigade        *bb_out;
     char                      *wbuf;      /* TLS: output gathered here */
     int                        tls;
+    apr_size_t                 max_response_header; /* engine's bound */
 
     apr_thread_mutex_t        *mutex;
     apr_thread_cond_t         *done_cond;
@@ -273,7 +277,7 @@ void h2x_apache_session_child_stopping(int graceful);
 void h2x_apache_session_child_init(apr_pool_t *pchild);
 void h2x_apache_stream_mark(h2x_apache_stream_t *hs);
 h2x_apache_block_t *h2x_apache_block_create(unsigned status,
-    const apr_table_t *t, const char **strip);
+    const apr_table_t *t);
 
 /* h2x_apache_workers.c */
 apr_status_t h2x_apache_workers_child_init(apr_pool_t *pchild, server_rec *s);

@@ -63,6 +63,8 @@ static const h2x_apache_num_t  h2x_num_max_requests =
     { H2X_OFF(max_requests), 0, H2X_MAX31 };
 static const h2x_apache_num_t  h2x_num_max_unsent_output =
     { H2X_OFF(max_unsent_output), 16384, 1024 * 1024 * 1024 };
+static const h2x_apache_num_t  h2x_num_max_response_header_size =
+    { H2X_OFF(max_response_header_size), 1024, H2X_MAX31 };
 static const h2x_apache_num_t  h2x_num_max_control_queue =
     { H2X_OFF(max_control_queue), 16, 1000000 };
 static const h2x_apache_num_t  h2x_num_max_settings_entries =
@@ -295,6 +297,7 @@ h2x_apache_engine_config(server_rec *s, h2x_config_t *cfg)
     H2X_SET(max_frame_size, chunk_size);
     H2X_SET(header_table_size, header_table_size);
     H2X_SET(max_control_queue, max_control_queue);
+    H2X_SET(max_response_header_size, max_response_header_size);
     H2X_SET(max_settings_entries, max_settings_entries);
     H2X_SET(max_new_streams_per_read, max_new_streams_per_feed);
     H2X_SET(rst_burst, rst_burst);
@@ -319,6 +322,10 @@ h2x_apache_engine_config(server_rec *s, h2x_config_t *cfg)
     if (conf->max_unsent_output != H2X_APACHE_UNSET) {
         cfg->max_unsent_output = (size_t) conf->max_unsent_output;
     }
+
+    /* as mod_http2 in httpd 2.4: a response field HTTP/2 cannot carry
+     * resets the stream (docs/compat.md) */
+    cfg->bad_response_field = H2X_BAD_FIELD_REFUSE;
 }
 
 
@@ -382,6 +389,9 @@ const command_rec h2x_apache_cmds[] = {
     H2X_NUM("H2XMaxRequests", h2x_num_max_requests,
             "requests per connection before a graceful GOAWAY "
             "(default 0: unlimited, as mod_http2)"),
+    H2X_NUM("H2XMaxResponseHeaderSize", h2x_num_max_response_header_size,
+            "largest response or trailer header block sent, name + value "
+            "+ 32 per field (default 2097152)"),
     H2X_NUM("H2XMaxUnsentOutput", h2x_num_max_unsent_output,
             "unsent output above which the peer is not read "
             "(default 524288)"),

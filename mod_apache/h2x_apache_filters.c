@@ -48,39 +48,13 @@ static ap_filter_rec_t  *h2x_apache_net_in_handle;
 static ap_filter_rec_t  *h2x_apache_net_out_handle;
 
 
-/* Response fields HTTP/2 does not carry (RFC 9113 8.2.2). */
-static const char *h2x_apache_hop_by_hop[] = {
-    "connection", "keep-alive", "proxy-connection", "transfer-encoding",
-    "upgrade", "http2-settings", "te", NULL
-};
-
-
-static int
-h2x_apache_is_hop(const char *name, const char **strip)
-{
-    const char  **p;
-
-    if (strip == NULL) {
-        return 0;
-    }
-
-    for (p = strip; *p; p++) {
-        if (!strcasecmp(name, *p)) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
 /*
  * A header block in one malloc()ed piece: names lowercased, values with
- * surrounding whitespace trimmed, fields of strip left out.
+ * surrounding whitespace trimmed.  What HTTP/2 does not carry is left out
+ * by the engine (h2x_response_field()).
  */
 h2x_apache_block_t *
-h2x_apache_block_create(unsigned status, const apr_table_t *t,
-                        const char **strip)
+h2x_apache_block_create(unsigned status, const apr_table_t *t)
 {
     const apr_array_header_t  *arr;
     const apr_table_entry_t   *e;
@@ -97,9 +71,7 @@ h2x_apache_block_create(unsigned status, const apr_table_t *t,
     size = sizeof(h2x_apache_block_t);
 
     for (j = 0; arr && j < arr->nelts; j++) {
-        if (e[j].key == NULL || e[j].val == NULL
-            || h2x_apache_is_hop(e[j].key, strip))
-        {
+        if (e[j].key == NULL || e[j].val == NULL) {
             continue;
         }
         n++;
@@ -121,9 +93,7 @@ h2x_apache_block_create(unsigned status, const apr_table_t *t,
     p = (char *) (b->fields + n);
 
     for (i = 0, j = 0; arr && j < arr->nelts; j++) {
-        if (e[j].key == NULL || e[j].val == NULL
-            || h2x_apache_is_hop(e[j].key, strip))
-        {
+        if (e[j].key == NULL || e[j].val == NULL) {
             continue;
         }
 
@@ -272,6 +242,7 @@ h2x_apache_response_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     ap_bucket_error      *eb = NULL;
     apr_bucket           *e, *next;
     unsigned              status;
+    apr_size_t            size;
     int                   header_only;
 
     hs = ap_get_module_config(r->connection->conn_config, &h2x_module);
@@ -302,11 +273,42 @@ h2x_apache_response_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 
         status = (r->status >= 200 && r->status <= 599) ? r->status : 500;
 
-        b = h2x_apache_block_create(status, r->headers_out,
-                                    h2x_apache_hop_by_hop);
+        b = h2x_apache_block_create(status, r->headers_out);
         if (b == NULL) {
             apr_brigade_cleanup(bb);
             return APR_ENOMEM;
+        }
+
+        size = h2x_response_header_size(b->fields, b->n);
+
+        if (hs->conn->max_response_header
+            && size > hs->conn->max_response_header)
+        {
+            /* the engine would refuse it: a 500 of httpd's own instead,
+             * or, if that one is too large as well, a bare 500 */
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10760)
+                          "h2x: response header of %" APR_SIZE_T_FMT
+                          " bytes for status %u is larger than "
+                          "H2XMaxResponseHeaderSize (%" APR_SIZE_T_FMT ")",
+                          size, status, hs->conn->max_response_header);
+            free(b);
+
+            if (!hs->header_refused) {
+                hs->header_refused = 1;
+                apr_brigade_cleanup(bb);
+                apr_table_clear(r->headers_out);
+                apr_table_clear(r->err_headers_out);
+                ap_die(HTTP_INTERNAL_SERVER_ERROR, r);
+                return AP_FILTER_ERROR;
+            }
+
+            b = h2x_apache_block_create(HTTP_INTERNAL_SERVER_ERROR, NULL);
+            if (b == NULL) {
+                return APR_ENOMEM;
+            }
+
+            r->status = HTTP_INTERNAL_SERVER_ERROR;
+            r->header_only = 1;
         }
 
         hs->headers_done = 1;
@@ -322,13 +324,34 @@ h2x_apache_response_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     {
         next = APR_BUCKET_NEXT(e);
 
+        if (AP_BUCKET_IS_ERROR(e)) {
+            /*
+             * The producer failed after the head went out (a backend
+             * that broke off, ap_proxy_backend_broke()): the end of the
+             * stream must not go out, the c1 thread resets the stream
+             * when the worker is done without it, as mod_http2 does.
+             */
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(10762)
+                          "h2x: stream %u: response failed after its "
+                          "head (%d), the stream will be reset", hs->id,
+                          ((ap_bucket_error *) e->data)->status);
+            hs->broken = 1;
+            apr_bucket_delete(e);
+            continue;
+        }
+
+        if (APR_BUCKET_IS_EOS(e) && hs->broken) {
+            apr_bucket_delete(e);
+            continue;
+        }
+
         if (APR_BUCKET_IS_EOS(e)) {
             if (r->trailers_out && !apr_is_empty_table(r->trailers_out)
                 && hs->w_trailers == NULL)
             {
                 /* NET_OUT sends them with the end of the stream */
-                hs->w_trailers = h2x_apache_block_create(0, r->trailers_out,
-                                                     h2x_apache_hop_by_hop);
+                hs->w_trailers = h2x_apache_block_create(0,
+                                                         r->trailers_out);
             }
             continue;
         }
@@ -667,7 +690,7 @@ h2x_apache_out_interim(h2x_apache_stream_t *hs, const char *data,
         }
 
         if (status >= 100 && status < 200 && status != 101) {
-            b = h2x_apache_block_create(status, t, h2x_apache_hop_by_hop);
+            b = h2x_apache_block_create(status, t);
             if (b != NULL) {
                 h2x_apache_push_block(hs, b);
             }

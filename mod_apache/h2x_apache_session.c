@@ -753,7 +753,11 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
         } else if (rc != H2X_DONE) {
             ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, hc->c, APLOGNO(10722)
                           "h2x: stream %u: response head %u refused by the "
-                          "engine (%d)", hs->id, b->status, rc);
+                          "engine (%s)", hs->id, b->status,
+                          rc == H2X_TOO_LARGE
+                          ? "larger than H2XMaxResponseHeaderSize"
+                          : rc == H2X_ERROR ? "a field HTTP/2 cannot carry"
+                                            : "out of memory");
             h2x_apache_stream_fail(hs);
 
         } else {
@@ -809,6 +813,14 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
                 hs->end_sent = 1;
                 hs->complete = (rc == H2X_OK);
             } else {
+                ap_log_cerror(APLOG_MARK, rc == H2X_TOO_LARGE ? APLOG_ERR
+                                                              : APLOG_INFO,
+                              0, hc->c, APLOGNO(10761)
+                              "h2x: stream %u: response trailers refused by "
+                              "the engine%s, reset", hs->id,
+                              rc == H2X_TOO_LARGE
+                              ? " (larger than H2XMaxResponseHeaderSize)"
+                              : "");
                 h2x_apache_stream_fail(hs);
             }
         }
@@ -1318,6 +1330,7 @@ h2x_apache_c1_setup(h2x_apache_conn_t *hc)
     ap_remove_input_filter_byhandle(c->input_filters, "reqtimeout");
 
     h2x_apache_engine_config(hc->s, &cfg);
+    hc->max_response_header = cfg.max_response_header_size;
 
     memset(&cb, 0, sizeof(cb));
     cb.on_request = h2x_apache_on_request;

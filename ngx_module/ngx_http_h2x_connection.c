@@ -154,6 +154,8 @@ ngx_http_h2x_apply_conf(h2x_config_t *cfg, ngx_http_h2x_srv_conf_t *conf)
                      NGX_CONF_UNSET_SIZE);
     ngx_http_h2x_set(max_unsent_output, conf->max_unsent_output,
                      NGX_CONF_UNSET_SIZE);
+    ngx_http_h2x_set(max_response_header_size, conf->max_response_header,
+                     NGX_CONF_UNSET_SIZE);
     ngx_http_h2x_set(max_control_queue, conf->max_control_frames,
                      NGX_CONF_UNSET_UINT);
     ngx_http_h2x_set(max_settings_entries, conf->max_settings_entries,
@@ -174,6 +176,10 @@ ngx_http_h2x_apply_conf(h2x_config_t *cfg, ngx_http_h2x_srv_conf_t *conf)
                      NGX_CONF_UNSET_MSEC);
 
 #undef ngx_http_h2x_set
+
+    /* the builtin sends what it is given: a field HTTP/2 cannot carry is
+     * left out (and logged), the response still goes (docs/compat.md) */
+    cfg->bad_response_field = H2X_BAD_FIELD_DROP;
 }
 
 
@@ -239,6 +245,10 @@ ngx_http_h2x_init(ngx_connection_t *c)
 
     /* the builtin takes any frame after the preface (docs/compat.md) */
     cfg.lenient_preface = 1;
+
+    /* the builtin never sends "never indexed" literals (docs/compat.md) */
+    cfg.never_index_sensitive = 0;
+    cfg.self_dependency_conn_error = 1;
 
     h2c->high_water = cfg.max_unsent_output / 4;
 

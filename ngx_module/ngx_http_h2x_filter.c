@@ -31,7 +31,10 @@ static ngx_int_t ngx_http_h2x_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_h2x_location(ngx_http_request_t *r);
 static ngx_int_t ngx_http_h2x_trailers(ngx_http_request_t *r,
     ngx_http_h2x_stream_t *stream, ngx_uint_t *sent);
-static ngx_int_t ngx_http_h2x_skip_header(ngx_str_t *key);
+static void ngx_http_h2x_log_dropped(ngx_http_request_t *r, h2x_header_t *h,
+    ngx_uint_t n);
+static ngx_int_t ngx_http_h2x_header_too_large(ngx_http_request_t *r,
+    ngx_http_h2x_stream_t *stream, h2x_header_t *h, ngx_uint_t n);
 static ngx_http_h2x_ref_t *ngx_http_h2x_get_ref(
     ngx_http_h2x_connection_t *h2c);
 static void ngx_http_h2x_free_ref(ngx_http_h2x_connection_t *h2c,
@@ -71,6 +74,8 @@ ngx_http_h2x_header_filter(ngx_http_request_t *r)
 {
     u_char                     *p;
     size_t                      size;
+    uint64_t                    dropped;
+    ngx_int_t                   rc;
     ngx_uint_t                  i, n, status;
     ngx_list_part_t            *part;
     ngx_table_elt_t            *header;
@@ -299,11 +304,9 @@ ngx_http_h2x_header_filter(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (header[i].hash == 0 || header[i].key.len == 0) {
-            continue;
-        }
+        /* the engine leaves out what HTTP/2 does not carry */
 
-        if (ngx_http_h2x_skip_header(&header[i].key)) {
+        if (header[i].hash == 0) {
             continue;
         }
 
@@ -332,10 +335,20 @@ ngx_http_h2x_header_filter(ngx_http_request_t *r)
         h2x_stream_set_chunk_size(stream->st, (uint32_t) h2xlcf->chunk_size);
     }
 
-    if (h2x_stream_submit_response(h2c->session, stream->st, status, h, n,
-                                   r->header_only)
-        != H2X_OK)
-    {
+    dropped = h2x_session_stats(h2c->session)->response_fields_dropped;
+
+    rc = h2x_stream_submit_response(h2c->session, stream->st, status, h, n,
+                                    r->header_only);
+
+    if (h2x_session_stats(h2c->session)->response_fields_dropped != dropped) {
+        ngx_http_h2x_log_dropped(r, h, n);
+    }
+
+    if (rc == H2X_TOO_LARGE) {
+        return ngx_http_h2x_header_too_large(r, stream, h, n);
+    }
+
+    if (rc != H2X_OK) {
         ngx_log_error(NGX_LOG_ERR, fc->log, 0,
                       "h2x: response header not accepted by the engine");
         return NGX_ERROR;
@@ -356,28 +369,69 @@ ngx_http_h2x_header_filter(ngx_http_request_t *r)
 }
 
 
-static ngx_int_t
-ngx_http_h2x_skip_header(ngx_str_t *key)
+/* fields the engine left out because HTTP/2 cannot carry them */
+
+static void
+ngx_http_h2x_log_dropped(ngx_http_request_t *r, h2x_header_t *h, ngx_uint_t n)
 {
+    ngx_str_t   name;
     ngx_uint_t  i;
 
-    static ngx_str_t  skip[] = {
-        ngx_string("connection"),
-        ngx_string("keep-alive"),
-        ngx_string("proxy-connection"),
-        ngx_string("transfer-encoding"),
-        ngx_string("upgrade")
-    };
-
-    for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++) {
-        if (key->len == skip[i].len
-            && ngx_strncasecmp(key->data, skip[i].data, key->len) == 0)
-        {
-            return 1;
+    for (i = 0; i < n; i++) {
+        if (h2x_response_field(&h[i]) < H2X_FIELD_BAD_NAME) {
+            continue;
         }
+
+        name.data = (u_char *) h[i].name;
+        name.len = h[i].name_len;
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "h2x: response header \"%V\" not sent: invalid %s",
+                      &name, h2x_response_field(&h[i]) == H2X_FIELD_BAD_NAME
+                             ? "name" : "value");
+    }
+}
+
+
+/*
+ * A header block over h2x_max_response_header_size: logged, and the
+ * request ends in a 500 of its own (the special response runs this
+ * filter again with the fields cleared) instead of a reset; a second
+ * failure resets the stream.
+ */
+
+static ngx_int_t
+ngx_http_h2x_header_too_large(ngx_http_request_t *r,
+    ngx_http_h2x_stream_t *stream, h2x_header_t *h, ngx_uint_t n)
+{
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "h2x: response header of %uz bytes for status %ui is "
+                  "larger than h2x_max_response_header_size",
+                  h2x_response_header_size(h, n), r->headers_out.status);
+
+    if (stream->header_refused) {
+        return NGX_ERROR;
     }
 
-    return 0;
+    stream->header_refused = 1;
+
+    /* the special response starts from no fields */
+
+    r->headers_out.headers.part.nelts = 0;
+    r->headers_out.headers.part.next = NULL;
+    r->headers_out.headers.last = &r->headers_out.headers.part;
+
+    ngx_memzero(&r->headers_out.status,
+                sizeof(ngx_http_headers_out_t)
+                - offsetof(ngx_http_headers_out_t, status));
+
+    r->headers_out.content_length_n = -1;
+    r->headers_out.last_modified_time = -1;
+
+    r->header_only = 0;
+    r->header_sent = 0;
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
 }
 
 
@@ -484,6 +538,8 @@ ngx_http_h2x_trailers(ngx_http_request_t *r, ngx_http_h2x_stream_t *stream,
     ngx_uint_t *sent)
 {
     u_char           *p;
+    uint64_t          dropped;
+    ngx_int_t         rc;
     ngx_uint_t        i, n;
     h2x_header_t     *h;
     ngx_list_part_t  *part;
@@ -553,9 +609,25 @@ ngx_http_h2x_trailers(ngx_http_request_t *r, ngx_http_h2x_stream_t *stream,
         part = part->next;
     }
 
-    if (h2x_stream_submit_trailers(stream->h2c->session, stream->st, h, n)
-        != H2X_OK)
+    dropped = h2x_session_stats(stream->h2c->session)->response_fields_dropped;
+
+    rc = h2x_stream_submit_trailers(stream->h2c->session, stream->st, h, n);
+
+    if (h2x_session_stats(stream->h2c->session)->response_fields_dropped
+        != dropped)
     {
+        ngx_http_h2x_log_dropped(r, h, n);
+    }
+
+    if (rc == H2X_TOO_LARGE) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "h2x: response trailers of %uz bytes are larger than "
+                      "h2x_max_response_header_size, stream reset",
+                      h2x_response_header_size(h, n));
+        return NGX_ERROR;
+    }
+
+    if (rc != H2X_OK) {
         return NGX_ERROR;
     }
 

@@ -131,6 +131,13 @@ static ngx_command_t  ngx_http_h2x_commands[] = {
       offsetof(ngx_http_h2x_srv_conf_t, max_unsent_output),
       NULL },
 
+    { ngx_string("h2x_max_response_header_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_h2x_srv_conf_t, max_response_header),
+      NULL },
+
     { ngx_string("h2x_max_control_frames"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -309,6 +316,7 @@ ngx_http_h2x_create_srv_conf(ngx_conf_t *cf)
     h2xscf->max_continuations = NGX_CONF_UNSET_UINT;
     h2xscf->header_table_size = NGX_CONF_UNSET_SIZE;
     h2xscf->max_unsent_output = NGX_CONF_UNSET_SIZE;
+    h2xscf->max_response_header = NGX_CONF_UNSET_SIZE;
     h2xscf->max_control_frames = NGX_CONF_UNSET_UINT;
     h2xscf->max_settings_entries = NGX_CONF_UNSET_UINT;
     h2xscf->max_new_streams = NGX_CONF_UNSET_UINT;
@@ -357,6 +365,8 @@ ngx_http_h2x_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
                               prev->header_table_size, NGX_CONF_UNSET_SIZE);
     ngx_conf_merge_size_value(conf->max_unsent_output,
                               prev->max_unsent_output, NGX_CONF_UNSET_SIZE);
+    ngx_conf_merge_size_value(conf->max_response_header,
+                              prev->max_response_header, NGX_CONF_UNSET_SIZE);
     ngx_conf_merge_uint_value(conf->max_control_frames,
                               prev->max_control_frames, NGX_CONF_UNSET_UINT);
     ngx_conf_merge_uint_value(conf->max_settings_entries,

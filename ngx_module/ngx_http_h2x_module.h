@@ -58,6 +58,7 @@ typedef struct {
     ngx_uint_t                     max_continuations;
     size_t                         header_table_size;
     size_t                         max_unsent_output;
+    size_t                         max_response_header;
     ngx_uint_t                     max_control_frames;
     ngx_uint_t                     max_settings_entries;
     ngx_uint_t                     max_new_streams;
@@ -152,6 +153,7 @@ struct ngx_http_h2x_stream_s {
 
     unsigned                       in_use:1;
     unsigned                       header_sent:1;
+    unsigned                       header_refused:1; /* too large: 500 */
     unsigned                       out_closed:1;   /* END_STREAM queued */
     unsigned                       closed:1;       /* engine closed it */
     unsigned                       aborted:1;      /* reset or conn lost */

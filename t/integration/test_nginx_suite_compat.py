@@ -104,3 +104,51 @@ def test_chunk_size_per_location(srv, name, tls):
         assert max(sizes[3]) > 100
     finally:
         c.close()
+
+
+# --- HPACK: no "never indexed" literals, as the builtin ------------------
+
+@pytest.fixture(scope="module")
+def cookie_srv(h2x_site):
+    s = h2x_site.nginx(NGINX_TARGETS, server_extra=(
+        "location = /set-cookie { add_header Set-Cookie a=b; "
+        "add_header Set-Cookie c=d; return 200; }"))
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.mark.parametrize("name", NGINX_TARGETS)
+def test_set_cookie_not_never_indexed(cookie_srv, name):
+    """nginx-tests' HPACK decoder stops at a never-indexed literal (RFC
+    7541 6.2.3), which the builtin never sends: nginx-h2x neither."""
+    from hpack import NeverIndexedHeaderTuple
+    c = connect(cookie_srv.target(name), True)
+    try:
+        c.get(1, "/set-cookie")
+        status, headers, _, rst, _ = c.response(1)
+        assert status == 200 and rst is None
+        cookies = [h for h in headers if h[0] == "set-cookie"]
+        assert [v for _, v in cookies] == ["a=b", "c=d"]
+        assert not any(isinstance(h, NeverIndexedHeaderTuple)
+                       for h in headers)
+    finally:
+        c.close()
+
+
+# --- a stream depending on itself: a connection error, as the builtin ----
+
+@pytest.mark.parametrize("name", NGINX_TARGETS)
+def test_self_dependency_is_connection_error(srv, name):
+    from hyperframe.frame import PriorityFrame
+    c = connect(srv.target(name), True)
+    try:
+        c.get(1, "/index.html")
+        c.response(1)
+        c.send(PriorityFrame(1, depends_on=1, stream_weight=16))
+        c.read(until=RawH2.got_goaway, timeout=3)
+        g = c.last_goaway()
+        assert g is not None and g.error_code == PROTOCOL_ERROR
+        assert g.last_stream_id == 1
+    finally:
+        c.close()

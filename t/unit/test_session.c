@@ -188,6 +188,42 @@ test_stream_chunk_size(void **state)
 }
 
 
+/* self-dependency: a stream error, or with the knob a connection error */
+static void
+test_self_dependency_knob(void **state)
+{
+    tc_t           tc;
+    h2x_config_t   cfg;
+    const uint8_t  pri[5] = { 0, 0, 0, 1, 16 };    /* depends on 1 */
+
+    (void) state;
+
+    tc_start(&tc, NULL);
+    tc_open(&tc, 1, "/");
+    tc_frame(&tc, H2X_FRAME_PRIORITY, 0, 1, pri, sizeof(pri));
+    tc_run(&tc);
+    tc_expect_rst(&tc, 1, H2X_PROTOCOL_ERROR);
+    assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+    tc_done(&tc);
+
+    tc_cfg(&cfg);
+    cfg.self_dependency_conn_error = 1;
+    tc_start(&tc, &cfg);
+    tc_open(&tc, 1, "/");
+    tc_frame(&tc, H2X_FRAME_PRIORITY, 0, 1, pri, sizeof(pri));
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 1, H2X_PROTOCOL_ERROR);
+    tc_done(&tc);
+
+    /* on another stream's PRIORITY it is not self-dependency */
+    tc_start(&tc, &cfg);
+    tc_frame(&tc, H2X_FRAME_PRIORITY, 0, 3, pri, sizeof(pri));
+    assert_true(tc_run(&tc) >= 0);
+    assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+    tc_done(&tc);
+}
+
+
 static void
 test_simple_get(void **state)
 {
@@ -494,14 +530,18 @@ test_response_header_checks(void **state)
     size_t        i;
     treq_t       *r;
     h2x_header_t  h;
+    h2x_config_t  cfg;
 
+    /* never sendable whatever the policy: refused with REFUSE */
     static const char  *bad[] = {
-        ":status", "Content-Type", "connection", "transfer-encoding"
+        ":status", "Content-Type", "", "a b", "x\r", "x(y)"
     };
 
     (void) state;
 
-    tc_start(&tc, NULL);
+    tc_cfg(&cfg);
+    cfg.bad_response_field = H2X_BAD_FIELD_REFUSE;
+    tc_start(&tc, &cfg);
     r = tc_open(&tc, 1, "/");
 
     h.flags = 0;
@@ -514,6 +554,14 @@ test_response_header_checks(void **state)
         assert_int_equal(
             h2x_stream_submit_response(tc.s, r->st, 200, &h, 1, 1), H2X_ERROR);
     }
+
+    h.name = (const uint8_t *) "x";
+    h.name_len = 1;
+    h.value = (const uint8_t *) "a\nb";
+    h.value_len = 3;
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, &h, 1, 1),
+                     H2X_ERROR);
+
     assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 99, NULL, 0, 1),
                      H2X_ERROR);
     assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 600, NULL, 0, 1),
@@ -528,6 +576,161 @@ test_response_header_checks(void **state)
     assert_int_equal(tc.frames[0].flags,
                      H2X_FLAG_END_HEADERS | H2X_FLAG_END_STREAM);
 
+    tc_done(&tc);
+}
+
+
+/*
+ * Issue 12: connection-specific response fields (te among them) are left
+ * out, as the builtins leave them out, and the response goes out; fields
+ * with an invalid name or value are dropped with a log line (the
+ * default), values are trimmed.
+ */
+static void
+test_response_fields_dropped(void **state)
+{
+    tc_t          tc;
+    size_t        i;
+    treq_t       *r;
+    h2x_header_t  h[16];
+
+    static const char  *f[][2] = {
+        { "connection", "close" },
+        { "keep-alive", "timeout=5" },
+        { "proxy-connection", "keep-alive" },
+        { "transfer-encoding", "chunked" },
+        { "upgrade", "h2c" },
+        { "te", "trailers" },
+        { "TE", "trailers" },
+        { "http2-settings", "AAA" },
+        { "x-ok", "  padded\t" },
+        { "x-nul", "a\0b" },
+        { "x-cr", "a\rb" },
+        { "x-lf", "a\nb" },
+        { "x-ctl", "a\001b" },
+        { "", "empty name" },
+        { "X-Upper", "u" },
+        { "x-tab", "a\tb" }
+    };
+
+    (void) state;
+
+    tc_start(&tc, NULL);
+    r = tc_open(&tc, 1, "/");
+
+    for (i = 0; i < 16; i++) {
+        h[i].name = (const uint8_t *) f[i][0];
+        h[i].name_len = strlen(f[i][0]);
+        h[i].value = (const uint8_t *) f[i][1];
+        h[i].value_len = strlen(f[i][1]) + (i == 9 ? 2 : 0);
+        h[i].flags = 0;
+    }
+
+    assert_int_equal(h2x_response_field(&h[0]), H2X_FIELD_HOP);
+    assert_int_equal(h2x_response_field(&h[5]), H2X_FIELD_HOP);
+    assert_int_equal(h2x_response_field(&h[6]), H2X_FIELD_HOP);
+    assert_int_equal(h2x_response_field(&h[8]), H2X_FIELD_OK);
+    assert_int_equal(h2x_response_field(&h[9]), H2X_FIELD_BAD_VALUE);
+    assert_int_equal(h2x_response_field(&h[11]), H2X_FIELD_BAD_VALUE);
+    assert_int_equal(h2x_response_field(&h[13]), H2X_FIELD_BAD_NAME);
+    assert_int_equal(h2x_response_field(&h[14]), H2X_FIELD_BAD_NAME);
+    assert_int_equal(h2x_response_field(&h[15]), H2X_FIELD_OK);
+
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, h, 16, 1),
+                     H2X_OK);
+    tc_drain(&tc);
+    assert_int_equal(tc.nframes, 1);
+    assert_string_equal(tc.frames[0].status, "200");
+    assert_string_equal(tc.frames[0].fields, "x-ok: padded\nx-tab: a\tb\n");
+    assert_int_equal(h2x_session_stats(tc.s)->response_fields_dropped, 6);
+
+    tc_done(&tc);
+
+    /* trailers: the same rules */
+    tc_start(&tc, NULL);
+    r = tc_open(&tc, 1, "/");
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0, 0),
+                     H2X_OK);
+    assert_int_equal(h2x_stream_submit_trailers(tc.s, r->st, h, 16), H2X_OK);
+    tc_drain(&tc);
+    assert_int_equal(tc.nframes, 2);
+    assert_int_equal(tc.frames[1].type, H2X_FRAME_HEADERS);
+    assert_true(tc.frames[1].flags & H2X_FLAG_END_STREAM);
+    assert_string_equal(tc.frames[1].fields, "x-ok: padded\nx-tab: a\tb\n");
+    tc_done(&tc);
+}
+
+
+/*
+ * Issue 12: a response header block of any size up to the bound goes out
+ * as HEADERS + CONTINUATION at the peer's max frame size; above it the
+ * call says H2X_TOO_LARGE, nothing is sent, and a 500 can follow.
+ */
+static void
+test_response_header_size(void **state)
+{
+    tc_t          tc;
+    size_t        i, nc;
+    treq_t       *r;
+    h2x_header_t  h[2];
+    h2x_config_t  cfg;
+    static char   big[40000];
+
+    (void) state;
+
+    memset(big, 'v', sizeof(big));
+
+    h[0].name = (const uint8_t *) "x-big";
+    h[0].name_len = 5;
+    h[0].value = (const uint8_t *) big;
+    h[0].value_len = sizeof(big);
+    h[0].flags = 0;
+    h[1] = h[0];
+    h[1].name = (const uint8_t *) "x-small";
+    h[1].name_len = 7;
+    h[1].value_len = 10;
+
+    tc_start(&tc, NULL);
+    r = tc_open(&tc, 1, "/");
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, h, 2, 1),
+                     H2X_OK);
+    tc_drain(&tc);
+    assert_true(tc.nframes >= 3);
+    assert_int_equal(tc.frames[0].type, H2X_FRAME_HEADERS);
+    assert_int_equal(tc.frames[0].flags, H2X_FLAG_END_STREAM);
+    nc = 0;
+    for (i = 1; i < tc.nframes; i++) {
+        assert_int_equal(tc.frames[i].type, H2X_FRAME_CONTINUATION);
+        assert_true(tc.frames[i].len <= 16384);
+        nc++;
+    }
+    assert_true(tc.frames[tc.nframes - 1].flags & H2X_FLAG_END_HEADERS);
+    assert_true(nc >= 2);
+    assert_string_equal(tc.frames[0].status, "200");
+    tc_done(&tc);
+
+    tc_cfg(&cfg);
+    cfg.max_response_header_size = 20000;
+    tc_start(&tc, &cfg);
+    r = tc_open(&tc, 1, "/");
+    assert_int_equal(h2x_response_header_size(h, 2),
+                     5 + 7 + sizeof(big) + 10 + 64);
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, h, 2, 1),
+                     H2X_TOO_LARGE);
+    tc_drain(&tc);
+    assert_int_equal(tc.nframes, 0);
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 500, &h[1], 1,
+                                                0),
+                     H2X_OK);
+    /* trailers are bounded the same way */
+    assert_int_equal(h2x_stream_submit_trailers(tc.s, r->st, h, 1),
+                     H2X_TOO_LARGE);
+    assert_int_equal(h2x_stream_submit_trailers(tc.s, r->st, &h[1], 1),
+                     H2X_OK);
+    tc_drain(&tc);
+    assert_int_equal(tc.nframes, 2);
+    assert_string_equal(tc.frames[0].status, "500");
+    assert_true(tc.frames[1].flags & H2X_FLAG_END_STREAM);
     tc_done(&tc);
 }
 
@@ -2097,6 +2300,7 @@ main(void)
         cmocka_unit_test(test_handshake),
         cmocka_unit_test(test_bad_preface),
         cmocka_unit_test(test_lenient_preface),
+        cmocka_unit_test(test_self_dependency_knob),
         cmocka_unit_test(test_stream_chunk_size),
         cmocka_unit_test(test_simple_get),
         cmocka_unit_test(test_idle_frees_hpack),
@@ -2106,6 +2310,8 @@ main(void)
         cmocka_unit_test(test_request_trailers),
         cmocka_unit_test(test_response_trailers_and_interim),
         cmocka_unit_test(test_response_header_checks),
+        cmocka_unit_test(test_response_fields_dropped),
+        cmocka_unit_test(test_response_header_size),
         cmocka_unit_test(test_stream_id_rules),
         cmocka_unit_test(test_idle_stream_frames),
         cmocka_unit_test(test_closed_stream_frames),
