@@ -2,7 +2,10 @@
 # Run the test suites of h2x and print each runner's summary at the end.
 #   t/tools/run-tests.sh [all|unit|fuzz|integration|soak] [pytest args...]
 # all = unit, fuzz (FUZZ_SHORT s per target), integration, then a short
-# soak (SOAK_SHORT s in total, default 30; SOAK_SHORT=0 skips it).
+# soak (SOAK_SHORT s in total, default 30; SOAK_SHORT=0 skips it), then
+# httpd's own HTTP/2 suite against mod_http2 and mod_h2x
+# (t/host/httpd-suite.sh; the files in HTTPD_SUITE_CI, default below;
+# HTTPD_SUITE_CI=none skips it; make host-tests runs every file).
 # Exits non-zero when any test fails.
 set -uo pipefail
 
@@ -17,6 +20,7 @@ unit_pass=0 unit_fail=0
 fuzz_runs=0 fuzz_fail=0
 it_summary="" it_pass=0 it_fail=0 it_skip=0 it_rc=0
 soak_summary="" soak_pass=0 soak_fail=0
+httpd_summary=""
 status=0
 
 run_unit() {
@@ -100,13 +104,47 @@ run_soak() {
     grep '^RESULT ' "$out"
 }
 
+# The files of httpd's suite where mod_h2x does what mod_http2 does; the
+# others run in make host-tests (docs/compat.md).
+HTTPD_SUITE_CI_FILES=${HTTPD_SUITE_CI:-"\
+    test_001_httpd_alive.py test_002_curl_basics.py test_003_get.py\
+    test_004_post.py test_005_files.py test_006_assets.py\
+    test_007_ssi.py test_009_timing.py test_100_conn_reuse.py\
+    test_102_require.py test_103_upgrade.py test_104_padding.py\
+    test_105_timeout.py test_106_shutdown.py test_201_header_conditional.py\
+    test_202_trailer.py test_203_rfc9113.py test_300_interim.py\
+    test_500_proxy.py test_501_proxy_serverheader.py test_502_proxy_port.py\
+    test_503_proxy_fwd.py test_601_h2proxy_twisted.py test_712_buffering.py"}
+
+run_httpd_suite() {
+    local out=$LOGS/httpd-suite.log
+    if [ "$HTTPD_SUITE_CI_FILES" = none ]; then
+        httpd_summary="skipped (HTTPD_SUITE_CI=none)"
+        return
+    fi
+    echo "httpd-suite: httpd's HTTP/2 suite, mod_http2 and mod_h2x (log $out)"
+    if HTTPD_SUITE_FILES="$HTTPD_SUITE_CI_FILES" t/host/httpd-suite.sh \
+           > "$out" 2>&1; then
+        :
+    else
+        status=1
+        echo "---- httpd-suite failed:"; tail -40 "$out"
+    fi
+    grep -E '^(test_|total|REGRESSION|httpd-suite:)' "$out"
+    httpd_summary=$(sed -n 's/^total p\/f\/s *//p' "$out" \
+                    | awk '{ print "builtin " $1 ", h2x " $2 " (p/f/s)" }')
+    [ -n "$httpd_summary" ] || httpd_summary="no summary (see $out)"
+}
+
 case $mode in
     unit)        run_unit ;;
     fuzz)        run_fuzz ;;
     integration) run_integration "$@" ;;
     soak)        run_soak ;;
-    all)         run_unit; run_fuzz; run_integration "$@"; run_soak ;;
-    *)           echo "usage: $0 [all|unit|fuzz|integration|soak]" >&2
+    httpd-suite) run_httpd_suite ;;
+    all)         run_unit; run_fuzz; run_integration "$@"; run_soak
+                 run_httpd_suite ;;
+    *)           echo "usage: $0 [all|unit|fuzz|integration|soak|httpd-suite]" >&2
                  exit 2 ;;
 esac
 
@@ -124,6 +162,9 @@ fi
 if [ "$mode" = all ] || [ "$mode" = soak ]; then
     echo "soak: $([ $soak_fail = 0 ] && echo ok || echo FAILED):" \
          "$soak_summary"
+fi
+if [ "$mode" = all ] || [ "$mode" = httpd-suite ]; then
+    echo "httpd-suite: $httpd_summary"
 fi
 total_pass=$((unit_pass + it_pass + soak_pass))
 total_fail=$((unit_fail + it_fail + fuzz_fail + soak_fail))
