@@ -68,6 +68,12 @@ typedef struct {
     uint32_t    max_field_size;           /* 8192: one name + value */
     uint32_t    max_header_fields;        /* 100: fields incl. crumbs */
     uint32_t    max_continuations;        /* 8 per header block */
+    /*
+     * Choices RFC 9113 leaves to the server; each adapter sets them as
+     * its host's builtin HTTP/2 behaves (docs/compat.md).  0 is strict.
+     */
+    unsigned    host_mismatch;            /* H2X_HOST_RESET */
+    unsigned    value_ows;                /* H2X_OWS_RESET */
 
     /* connection lifetime */
     uint32_t    max_requests;             /* 1000, then graceful GOAWAY */
@@ -148,6 +154,28 @@ typedef struct {
 
 #define H2X_BAD_FIELD_DROP        0    /* leave it out, log, send the rest */
 #define H2X_BAD_FIELD_REFUSE      1    /* refuse the block (H2X_ERROR) */
+
+/*
+ * host_mismatch: a request with both :authority and a "host" field that
+ * differs from it (RFC 9113 8.3.1: SHOULD be malformed).
+ *   H2X_HOST_RESET  stream error PROTOCOL_ERROR
+ *   H2X_HOST_PASS   accepted: req->authority is :authority, the "host"
+ *                   field stays among req->headers for the adapter
+ */
+#define H2X_HOST_RESET   0
+#define H2X_HOST_PASS    1
+
+/*
+ * value_ows: a request or trailer field value that begins or ends with
+ * SP or HTAB (RFC 9113 8.2.1).
+ *   H2X_OWS_RESET   stream error PROTOCOL_ERROR
+ *   H2X_OWS_STRIP   the whitespace is removed (mod_http2)
+ *   H2X_OWS_KEEP    the value is passed as it came (nginx)
+ * NUL, CR and LF in a value always make the request malformed.
+ */
+#define H2X_OWS_RESET    0
+#define H2X_OWS_STRIP    1
+#define H2X_OWS_KEEP     2
 
 
 void h2x_config_init(h2x_config_t *cfg);

@@ -162,6 +162,7 @@ struct h2x_apache_stream_s {
     const char                *authority;
     const char                *path;
     const char                *protocol;
+    const char                *tag;       /* H2_STREAM_TAG */
     apr_array_header_t        *fields;    /* name, value, name, ... */
     apr_off_t                  content_length;
     unsigned                   has_body:1;
@@ -231,6 +232,7 @@ struct h2x_apache_conn_s {
     conn_rec                  *c;
     server_rec                *s;         /* the vhost that claimed it */
     const char                *protocol;  /* "h2" or "h2c" */
+    const char                *tag;       /* "child-connection" */
     h2x_session_t             *session;
     apr_pollset_t             *pollset;   /* in ppool, while on a thread */
     apr_pool_t                *ppool;

@@ -282,6 +282,12 @@ h2x_apache_engine_config(server_rec *s, h2x_config_t *cfg)
 
     h2x_config_init(cfg);
 
+    /* RFC 9113's choices as mod_http2 makes them (docs/compat.md):
+     * :authority wins over a differing Host, the original is kept in
+     * H2_ORIGINAL_HOST; whitespace around field values is stripped */
+    cfg->host_mismatch = H2X_HOST_PASS;
+    cfg->value_ows = H2X_OWS_STRIP;
+
 #define H2X_SET(field, to)                                                   \
     if (conf->field != H2X_APACHE_UNSET) {                                   \
         cfg->to = (uint32_t) conf->field;                                    \

@@ -16,6 +16,8 @@
  * declines for them except those that serve the stream itself.
  */
 
+#include <unistd.h>
+
 #include "apr_strings.h"
 #include "apr_optional.h"
 
@@ -151,6 +153,10 @@ h2x_apache_conn_create(conn_rec *c, server_rec *s, const char *protocol)
     hc->c = c;
     hc->s = s;
     hc->protocol = protocol;
+
+    /* H2_STREAM_TAG is "<pid>-<connection>-<stream>", as mod_http2's on
+     * httpd 2.4 (which has no ap_sb_get_child_thread()) */
+    hc->tag = apr_psprintf(c->pool, "%d-%ld", (int) getpid(), c->id);
 
     ap_set_module_config(c->conn_config, &h2x_module, hc);
 
@@ -318,7 +324,10 @@ h2x_apache_pre_close_connection(conn_rec *c)
 }
 
 
-/* Env vars for A/B parity with mod_http2: HTTP2, H2_STREAM_ID, H2X. */
+/*
+ * Env vars for A/B parity with mod_http2: HTTP2, H2PUSH, H2_STREAM_ID,
+ * H2_STREAM_TAG (H2_ORIGINAL_HOST is set with the request), and H2X.
+ */
 static int
 h2x_apache_fixups(request_rec *r)
 {
@@ -336,6 +345,10 @@ h2x_apache_fixups(request_rec *r)
 
     apr_table_setn(r->subprocess_env, "HTTP2", "on");
     apr_table_setn(r->subprocess_env, "H2PUSH", "off");
+    apr_table_setn(r->subprocess_env, "H2_PUSH", "off");
+    apr_table_setn(r->subprocess_env, "H2_PUSHED", "");
+    apr_table_setn(r->subprocess_env, "H2_PUSHED_ON", "");
+    apr_table_setn(r->subprocess_env, "H2_STREAM_TAG", hs->tag);
     apr_table_setn(r->subprocess_env, "H2X", "on");
     apr_table_setn(r->subprocess_env, "H2_STREAM_ID",
                    apr_psprintf(r->pool, "%u", hs->id));

@@ -294,6 +294,7 @@ h2x_apache_on_request(h2x_session_t *s, h2x_stream_t *st,
     hs->authority = h2x_apache_pstrn(p, &req->authority);
     hs->path = h2x_apache_pstrn(p, &req->path);
     hs->protocol = h2x_apache_pstrn(p, &req->protocol);
+    hs->tag = apr_psprintf(p, "%s-%u", hc->tag, hs->id);
     hs->content_length = req->content_length;
     hs->has_body = req->end_stream ? 0 : 1;
     if (!hs->has_body) {

@@ -88,7 +88,7 @@ h2x_apache_request_create(h2x_apache_stream_t *hs, conn_rec *c)
 {
     request_rec          *r;
     apr_bucket_brigade   *bb;
-    const char          **f;
+    const char          **f, *host;
     int                   i, status = HTTP_OK;
 
     r = ap_create_request(c);
@@ -102,7 +102,15 @@ h2x_apache_request_create(h2x_apache_stream_t *hs, conn_rec *c)
         apr_table_add(r->headers_in, f[i], f[i + 1]);
     }
 
-    if (hs->authority[0] != '\0') {
+    if (hs->authority[0] != '\0' && strcmp(hs->method, "CONNECT") != 0) {
+        /* as mod_http2: :authority wins, a differing Host is kept aside */
+        host = apr_table_get(r->headers_in, "Host");
+        if (host && strcmp(host, hs->authority) != 0) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(10760)
+                          "h2x: stream %u: 'Host: %s' replaced by "
+                          ":authority %s", hs->id, host, hs->authority);
+            apr_table_setn(r->subprocess_env, "H2_ORIGINAL_HOST", host);
+        }
         apr_table_setn(r->headers_in, "Host", hs->authority);
     }
 

@@ -230,6 +230,12 @@ ngx_http_h2x_init(ngx_connection_t *c)
     h2x_config_init(&cfg);
     ngx_http_h2x_apply_conf(&cfg, h2c->conf);
 
+    /* as the builtin (docs/compat.md): a Host differing from :authority
+     * is a 400 from the stream (ngx_http_h2x_stream.c), whitespace
+     * around field values is passed on */
+    cfg.host_mismatch = H2X_HOST_PASS;
+    cfg.value_ows = H2X_OWS_KEEP;
+
     if (clcf->keepalive_requests) {
         cfg.max_requests = clcf->keepalive_requests;
     }

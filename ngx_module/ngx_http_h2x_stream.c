@@ -470,6 +470,17 @@ ngx_http_h2x_request_headers(ngx_http_request_t *r, const h2x_request_t *req)
         if (req->authority.len && h->name_len == 4
             && ngx_strncmp(h->name, "host", 4) == 0)
         {
+            if (h->value_len != req->authority.len
+                || ngx_memcmp(h->value, req->authority.data, h->value_len)
+                   != 0)
+            {
+                ngx_log_error(NGX_LOG_INFO, fc->log, 0,
+                              "client sent \":authority\" and \"Host\" "
+                              "headers with different values");
+                ngx_http_finalize_request(r, NGX_HTTP_BAD_REQUEST);
+                return NGX_ERROR;
+            }
+
             /* the authority is :authority, or this very field */
             continue;
         }
