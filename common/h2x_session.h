@@ -74,6 +74,9 @@ typedef struct {
      */
     unsigned    host_mismatch;            /* H2X_HOST_RESET */
     unsigned    value_ows;                /* H2X_OWS_RESET */
+    /* 1: a request value with any other control byte (0x01-0x1f but
+     * HTAB, 0x7f) is malformed too, as nghttp2 (mod_http2) has it */
+    unsigned    value_no_ctl;             /* 0 */
 
     /* connection lifetime */
     uint32_t    max_requests;             /* 1000, then graceful GOAWAY */
