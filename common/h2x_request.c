@@ -361,6 +361,22 @@ h2x_name_memo(h2x_session_t *s, const h2x_header_t *f)
  * valid (RFC 9113 8.2.1).  Static names need no check.
  */
 static unsigned
+h2x_value_no_ctl(const uint8_t *p, size_t len)
+{
+    size_t    i;
+    unsigned  bad;
+
+    bad = 0;
+
+    for (i = 0; i < len; i++) {
+        bad |= (p[i] < 0x20 && p[i] != '\t') | (p[i] == 0x7f);
+    }
+
+    return !bad;
+}
+
+
+static unsigned
 h2x_value_lenient(h2x_session_t *s, h2x_header_t *f)
 {
     const uint8_t  *p;
@@ -414,16 +430,18 @@ h2x_field_check(h2x_session_t *s, h2x_header_t *f)
         return H2X_F_INVALID;
     }
 
-    if (h2x_value_valid(f->value, f->value_len)) {
-        return kind;
+    if (!h2x_value_valid(f->value, f->value_len)
+        /* leading or trailing SP/HTAB, where the host takes them */
+        && (s->cfg.value_ows == H2X_OWS_RESET || !h2x_value_lenient(s, f)))
+    {
+        return H2X_F_INVALID;
     }
 
-    /* leading or trailing SP/HTAB, where the host takes them */
-    if (s->cfg.value_ows != H2X_OWS_RESET && h2x_value_lenient(s, f)) {
-        return kind;
+    if (s->cfg.value_no_ctl && !h2x_value_no_ctl(f->value, f->value_len)) {
+        return H2X_F_INVALID;
     }
 
-    return H2X_F_INVALID;
+    return kind;
 }
 
 

@@ -74,6 +74,9 @@ typedef struct {
      */
     unsigned    host_mismatch;            /* H2X_HOST_RESET */
     unsigned    value_ows;                /* H2X_OWS_RESET */
+    /* 1: a request value with any other control byte (0x01-0x1f but
+     * HTAB, 0x7f) is malformed too, as nghttp2 (mod_http2) has it */
+    unsigned    value_no_ctl;             /* 0 */
 
     /* connection lifetime */
     uint32_t    max_requests;             /* 1000, then graceful GOAWAY */
@@ -141,6 +144,14 @@ typedef struct {
      * it), as nginx's builtin answers.
      */
     unsigned    self_dependency_conn_error;  /* 0 */
+
+    /*
+     * A graceful GOAWAY (h2x_session_goaway(.., 1), max_requests, stream
+     * ids running out): 0: two steps, 2^31-1 and a PING first, then the
+     * last accepted stream (RFC 9113 6.8 SHOULD); 1: one GOAWAY with the
+     * last accepted stream at once, as nginx's builtin.
+     */
+    unsigned    goaway_one_step;          /* 0 */
 } h2x_config_t;
 
 

@@ -17,7 +17,7 @@
 #   HTTPD_SUITE_FILES   space-separated test file names (test_003_get.py
 #                       ...) to run instead of the whole suite
 #   HTTPD_SUITE_ONLY    "builtin" or "h2x": run one side only (no verdict)
-#   HTTPD_SUITE_PORT    first of the 5 ports the suite uses (default 42001)
+#   HTTPD_SUITE_PORT    first of the 5 ports the suite uses (default 29001, below the ephemeral ports)
 #   HTTPD_SUITE_TIMEOUT per-test timeout in seconds (default 120)
 #
 # The source is fetched with `apt-get source apache2` (a deb-src entry for
@@ -31,7 +31,7 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 WORK=$BUILD/httpd-suite
 H2X_SO=$BUILD/mod_h2x.so
 EXCLUDE=$ROOT/t/host/httpd-suite.exclude
-PORT=${HTTPD_SUITE_PORT:-42001}
+PORT=${HTTPD_SUITE_PORT:-29001}
 TMO=${HTTPD_SUITE_TIMEOUT:-120}
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -166,6 +166,37 @@ def _h2x_suite_env_init(self, pytestconfig=None):
 
 H2TestEnv.__init__ = _h2x_suite_env_init
 EOF
+    if [ "$side" = h2x ]; then
+        # mod_http2's directives that h2x has under its own name are
+        # given to both, as t/host/nginx-retarget.pl does for nginx:
+        # H2EarlyHints, H2EarlyHint
+        cat >> "$t/modules/http2/env.py" <<'EOF'
+
+
+import re as _h2x_re  # noqa: E402
+from pyhttpd.conf import HttpdConf as _H2xHttpdConf  # noqa: E402
+
+_h2x_conf_add = _H2xHttpdConf.add
+
+
+def _h2x_retarget(text):
+    return _h2x_re.sub(r"(?m)^(\s*)H2(EarlyHints?)(\s.*)$",
+                       lambda m: m.group(0) + "\n" + m.group(1) + "H2X"
+                       + m.group(2) + m.group(3), text)
+
+
+def _h2x_suite_add(self, line):
+    if isinstance(line, str):
+        line = _h2x_retarget(line)
+    elif line is not None:
+        line = [_h2x_retarget(x) if isinstance(x, str) else x
+                for x in line]
+    return _h2x_conf_add(self, line)
+
+
+_H2xHttpdConf.add = _h2x_suite_add
+EOF
+    fi
 }
 
 run_side() {

@@ -378,7 +378,8 @@ test_priority_field(void **state)
  * The host knobs (docs/compat.md): with host_mismatch PASS a "host" that
  * differs from :authority is accepted, :authority stays the authority and
  * the field reaches the adapter; value_ows STRIP removes SP/HTAB around a
- * value (mod_http2), KEEP passes it (nginx); NUL/CR/LF still reset.
+ * value (mod_http2), KEEP passes it (nginx); NUL/CR/LF still reset;
+ * value_no_ctl (0x100 in a row) rejects other control bytes but HTAB.
  */
 typedef struct {
     unsigned      host;
@@ -404,6 +405,12 @@ static const knob_row_t  knob_rows[] = {
     { 0, H2X_OWS_STRIP, { { BASE, "x", " a%0d" }, 0, NULL } },
     { 0, H2X_OWS_KEEP, { { BASE, "x", " a\t" }, 1, "GET / a|x:  a\t\n" } },
     { 0, H2X_OWS_KEEP, { { BASE, "x", "%0a a" }, 0, NULL } },
+    { 0, 0, { { BASE, "x", "a%7fb" }, 1, "GET / a|x: a\177b\n" } },
+    { 0, 0, { { BASE, "x", "a%01" }, 1, "GET / a|x: a\001\n" } },
+    { 0, 0x100, { { BASE, "x", "a%7fb" }, 0, NULL } },
+    { 0, 0x100, { { BASE, "x", "a%01" }, 0, NULL } },
+    { 0, 0x100, { { BASE, "x", "a\tb%80" }, 1, "GET / a|x: a\tb\200\n" } },
+    { 0, 0x100 | H2X_OWS_STRIP, { { BASE, "x", " a%1f " }, 0, NULL } },
 };
 
 
@@ -423,7 +430,8 @@ test_host_ows_knobs(void **state)
 
         h2x_config_init(&cfg);
         cfg.host_mismatch = knob_rows[i].host;
-        cfg.value_ows = knob_rows[i].ows;
+        cfg.value_ows = knob_rows[i].ows & 0xff;
+        cfg.value_no_ctl = (knob_rows[i].ows & 0x100) ? 1 : 0;
         row = &knob_rows[i].row;
 
         tc_start(&tc, &cfg);
