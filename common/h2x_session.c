@@ -2594,6 +2594,13 @@ h2x_session_goaway(h2x_session_t *s, uint32_t code, int graceful)
         return H2X_OK;
     }
 
+    if (graceful && s->cfg.goaway_one_step) {
+        /* the streams up to the last accepted one still finish */
+        s->goaway_code = code;
+        h2x_goaway_final(s);
+        return H2X_OK;
+    }
+
     if (graceful) {
         if (s->goaway_step1) {
             return H2X_OK;

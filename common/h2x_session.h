@@ -144,6 +144,14 @@ typedef struct {
      * it), as nginx's builtin answers.
      */
     unsigned    self_dependency_conn_error;  /* 0 */
+
+    /*
+     * A graceful GOAWAY (h2x_session_goaway(.., 1), max_requests, stream
+     * ids running out): 0: two steps, 2^31-1 and a PING first, then the
+     * last accepted stream (RFC 9113 6.8 SHOULD); 1: one GOAWAY with the
+     * last accepted stream at once, as nginx's builtin.
+     */
+    unsigned    goaway_one_step;          /* 0 */
 } h2x_config_t;
 
 

@@ -152,3 +152,90 @@ def test_self_dependency_is_connection_error(srv, name):
         assert g.last_stream_id == 1
     finally:
         c.close()
+
+
+# --- GOAWAY in one step, keepalive_time, timeouts, frame size ------------
+
+def goaway_after(c, sid):
+    c.read(until=RawH2.got_goaway, timeout=5)
+    return c.last_goaway()
+
+
+@pytest.mark.parametrize("name", NGINX_TARGETS)
+def test_reload_goaway_names_the_active_stream(server_factory, name):
+    """As the builtin, one GOAWAY with the last stream at once (no 2^31-1
+    announcement first); the active stream still completes."""
+    t = server_factory.target(name)
+    c = connect(t, True, window=1000)
+    try:
+        c.get(1, "/1m.bin")
+        c.wait(DataFrame)
+        t.reload()
+        g = goaway_after(c, 1)
+        assert g is not None and g.last_stream_id == 1
+        assert [f.last_stream_id for f in c.frames
+                if isinstance(f, GoAwayFrame)] == [1]
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("name", NGINX_TARGETS)
+def test_keepalive_time_goaway(server_factory, name):
+    import time
+    t = server_factory.target(name, server_extra="keepalive_time 1s;")
+    c = connect(t, True)
+    try:
+        c.get(1, "/index.html")
+        assert c.response(1)[0] == 200
+        c.read(timeout=0.3)
+        assert c.last_goaway() is None
+        time.sleep(1.2)
+        c.get(3, "/index.html")
+        assert c.response(3)[0] == 200
+        g = goaway_after(c, 3)
+        assert g is not None and g.error_code == 0 and g.last_stream_id == 3
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("name", NGINX_TARGETS)
+def test_client_body_timeout_resets_protocol_error(server_factory, name):
+    t = server_factory.target(name, server_extra=(
+        "location /body { client_body_timeout 1s; "
+        "proxy_pass http://127.0.0.1:9; }"))
+    c = connect(t, True)
+    try:
+        c.get(1, "/body", method="POST", end_stream=False)
+        c.send_raw(DataFrame(1, b"TEST").serialize()[:10])   # a part
+        status, _, _, rst, _ = c.response(1, timeout=5)
+        assert status is None and rst == PROTOCOL_ERROR
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("name", NGINX_TARGETS)
+def test_default_data_frame_size_8k(srv, name):
+    """http2_chunk_size's default, 8k, for h2x_chunk_size too."""
+    c = connect(srv.target(name), True)
+    try:
+        c.get(1, "/10k.bin")
+        c.response(1)
+        sizes = [f.flow_controlled_length for f in c.frames
+                 if isinstance(f, DataFrame) and f.stream_id == 1]
+        assert sizes == [8192, 2048]
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("name", NGINX_TARGETS)
+def test_cleartext_bad_preface_goaway(srv, name):
+    """'PRI * HTTP/2.0\\r\\n\\r\\n' then not 'SM\\r\\n\\r\\n': GOAWAY
+    PROTOCOL_ERROR on the cleartext port, as the builtin."""
+    c = connect(srv.target(name), False, preface=False)
+    try:
+        c.send_raw(b"PRI * HTTP/2.0\r\n\r\nxxxxxxxx")
+        c.read(until=RawH2.got_goaway, timeout=3)
+        g = c.last_goaway()
+        assert g is not None and g.error_code == PROTOCOL_ERROR
+    finally:
+        c.close()

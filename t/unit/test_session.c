@@ -224,6 +224,39 @@ test_self_dependency_knob(void **state)
 }
 
 
+/* goaway_one_step: a graceful GOAWAY names the last stream at once */
+static void
+test_goaway_one_step(void **state)
+{
+    tc_t           tc;
+    h2x_config_t   cfg;
+    treq_t        *r;
+
+    (void) state;
+
+    tc_cfg(&cfg);
+    cfg.goaway_one_step = 1;
+    tc_start(&tc, &cfg);
+    r = tc_open(&tc, 1, "/");
+    assert_non_null(r);
+
+    assert_int_equal(h2x_session_goaway(tc.s, H2X_NO_ERROR, 1), H2X_OK);
+    tc_run(&tc);
+    assert_int_equal(tc_count(&tc, H2X_FRAME_GOAWAY), 1);
+    tc_expect_goaway(&tc, 1, H2X_NO_ERROR);
+    assert_null(tc_find(&tc, H2X_FRAME_PING, 0));
+
+    /* the open stream still completes; then the session may close */
+    assert_int_equal(h2x_session_want_close(tc.s), 0);
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0,
+                                                 1),
+                     H2X_OK);
+    tc_run(&tc);
+    assert_non_null(tc_find(&tc, H2X_FRAME_HEADERS, 1));
+    tc_done(&tc);
+}
+
+
 static void
 test_simple_get(void **state)
 {
@@ -2300,6 +2333,7 @@ main(void)
         cmocka_unit_test(test_handshake),
         cmocka_unit_test(test_bad_preface),
         cmocka_unit_test(test_lenient_preface),
+        cmocka_unit_test(test_goaway_one_step),
         cmocka_unit_test(test_self_dependency_knob),
         cmocka_unit_test(test_stream_chunk_size),
         cmocka_unit_test(test_simple_get),
