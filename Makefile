@@ -3,7 +3,8 @@
 #   make            engine, nginx module, Apache module into build/
 #   make test       install what is missing (root, Debian 12), build, run
 #                   every test: unit (cmocka), fuzz (short), integration,
-#                   soak (short)
+#                   soak (short), then the nginx tests on Debian 13's nginx
+#                   1.26 built with h2x (test-nginx-debian)
 #   make run        nginx and Apache with h2x on loopback, in the foreground
 #   make bench      engine benchmarks against nghttp2
 #   make ab         h2x against the builtin HTTP/2 of nginx and Apache
@@ -175,9 +176,12 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory test-run
 
+# ... and then nginx 1.26 (Debian 13's source) with h2x built in, beside
+# the suite's run on Debian 12's nginx 1.22 with the dynamic module.
 test-run: all $(FUZZ_BINS)
 	@$(MAKE) --no-print-directory check-cc gen-check
-	@t/tools/run-tests.sh
+	@rc=0; t/tools/run-tests.sh || rc=1; \
+	    t/tools/test-nginx-debian.sh || rc=1; exit $$rc
 
 unit: $(UNIT_BINS)
 	@t/tools/run-tests.sh unit
@@ -213,7 +217,8 @@ test-nginx: all
 	@env=$$(t/tools/build-nginx.sh "$(NGINX_SRC)" $(NGINX_LINK)) \
 	    && set -a && . "$$env" && set +a \
 	    && echo "test-nginx: $$($$H2X_NGINX -v 2>&1), $(NGINX_LINK)" \
-	    && t/tools/run-tests.sh integration -k "$(NGINX_TESTS_K)"
+	    && BUILD=$$(dirname "$$env") \
+	       t/tools/run-tests.sh integration -k "$(NGINX_TESTS_K)"
 
 # CI: Debian 13's nginx source (trixie, apt-get source), built statically.
 test-nginx-debian: all

@@ -2364,7 +2364,11 @@ h2x_hpack_encode(h2x_hpack_enc_t *enc, const h2x_header_t *h, size_t n,
         if (index) {
             p = h2x_hpack_put_int(p, nidx, 6, 0x40);
         } else {
-            p = h2x_hpack_put_int(p, nidx, 4, never ? 0x10 : 0x00);
+            p = h2x_hpack_put_int(p, nidx, 4,
+                                  (f->flags & H2X_HEADER_NEVER_INDEX)
+                                  || (never
+                                      && !(enc->mode & H2X_HPACK_ENC_NO_NEVER))
+                                  ? 0x10 : 0x00);
         }
 
         if (nidx == 0) {

@@ -267,6 +267,10 @@ int h2x_hpack_dec_set_max_table_size(h2x_hpack_dec_t *dec, uint32_t size);
 /* Encoder modes (h2x_hpack_enc_t.mode), mostly for tests. */
 #define H2X_HPACK_ENC_INDEX_ALL   0x01  /* index every non-sensitive field */
 #define H2X_HPACK_ENC_NO_HUFFMAN  0x02  /* never Huffman-encode */
+/* sensitive names (set-cookie, authorization, short cookies) go as
+ * literals without indexing, not never indexed: out of the table either
+ * way; fields the caller flags H2X_HEADER_NEVER_INDEX stay never indexed */
+#define H2X_HPACK_ENC_NO_NEVER    0x04
 
 
 /* A dynamic table entry of the encoder (private). */

@@ -216,6 +216,9 @@ h2x_out_headers(h2x_session_t *s, uint32_t sid, const char *status,
             return H2X_NOMEM;
         }
         s->enc_ready = 1;
+        if (!s->cfg.never_index_sensitive) {
+            s->enc->mode |= H2X_HPACK_ENC_NO_NEVER;
+        }
         if (s->enc_forgot) {
             /* freed while idle: the peer still has the old entries */
             h2x_hpack_enc_set_peer_table_size(s->enc, 0);

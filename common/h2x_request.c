@@ -360,8 +360,55 @@ h2x_name_memo(h2x_session_t *s, const h2x_header_t *f)
  * A request or trailer field: its kind, or H2X_F_INVALID when it is not
  * valid (RFC 9113 8.2.1).  Static names need no check.
  */
+static unsigned
+h2x_value_no_ctl(const uint8_t *p, size_t len)
+{
+    size_t    i;
+    unsigned  bad;
+
+    bad = 0;
+
+    for (i = 0; i < len; i++) {
+        bad |= (p[i] < 0x20 && p[i] != '\t') | (p[i] == 0x7f);
+    }
+
+    return !bad;
+}
+
+
+static unsigned
+h2x_value_lenient(h2x_session_t *s, h2x_header_t *f)
+{
+    const uint8_t  *p;
+    size_t          len;
+
+    p = f->value;
+    len = f->value_len;
+
+    if (s->cfg.value_ows == H2X_OWS_STRIP) {
+        while (len && (p[0] == ' ' || p[0] == '\t')) {
+            p++;
+            len--;
+        }
+
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) {
+            len--;
+        }
+    }
+
+    if (!h2x_value_chars(p, len)) {
+        return 0;
+    }
+
+    f->value = p;
+    f->value_len = len;
+
+    return 1;
+}
+
+
 static h2x_req_inline unsigned
-h2x_field_check(h2x_session_t *s, const h2x_header_t *f)
+h2x_field_check(h2x_session_t *s, h2x_header_t *f)
 {
     unsigned  kind;
 
@@ -383,7 +430,18 @@ h2x_field_check(h2x_session_t *s, const h2x_header_t *f)
         return H2X_F_INVALID;
     }
 
-    return h2x_value_valid(f->value, f->value_len) ? kind : H2X_F_INVALID;
+    if (!h2x_value_valid(f->value, f->value_len)
+        /* leading or trailing SP/HTAB, where the host takes them */
+        && (s->cfg.value_ows == H2X_OWS_RESET || !h2x_value_lenient(s, f)))
+    {
+        return H2X_F_INVALID;
+    }
+
+    if (s->cfg.value_no_ctl && !h2x_value_no_ctl(f->value, f->value_len)) {
+        return H2X_F_INVALID;
+    }
+
+    return kind;
 }
 
 
@@ -685,10 +743,11 @@ h2x_request_parse(h2x_session_t *s, h2x_header_t *f, size_t n,
 
     if (host) {
         if (seen & (1u << H2X_F_AUTHORITY)) {
-            /* RFC 9113 8.3.1: they must not differ */
-            if (!h2x_strcaseeq(host->value, host->value_len,
-                               (const uint8_t *) req->authority.data,
-                               req->authority.len))
+            /* RFC 9113 8.3.1: they should not differ */
+            if (s->cfg.host_mismatch == H2X_HOST_RESET
+                && !h2x_strcaseeq(host->value, host->value_len,
+                                  (const uint8_t *) req->authority.data,
+                                  req->authority.len))
             {
                 *reason = "client sent \"host\" differing from :authority";
                 return H2X_ERROR;

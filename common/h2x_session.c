@@ -98,6 +98,7 @@ h2x_config_init(h2x_config_t *cfg)
     cfg->settings_ack_timeout = 10000;
     cfg->goaway_ping_timeout = 1000;
     cfg->header_timeout = 60000;           /* nginx's client_header_timeout */
+    cfg->never_index_sensitive = 1;
 }
 
 
@@ -2397,6 +2398,17 @@ h2x_on_stream_error(void *data, const h2x_frame_error_t *err)
         s->cur_data = 0;
     }
 
+    /*
+     * RFC 9113 5.3.1 makes a stream depending on itself a stream error;
+     * 5.4 lets an endpoint treat a stream error as a connection error,
+     * which nginx's builtin does here.
+     */
+    if (s->cfg.self_dependency_conn_error && err->code == H2X_PROTOCOL_ERROR
+        && (type == H2X_FRAME_PRIORITY || type == H2X_FRAME_HEADERS))
+    {
+        return h2x_conn_error(s, H2X_PROTOCOL_ERROR, err->reason);
+    }
+
     if (type == H2X_FRAME_HEADERS) {
         /* RFC 9113 5.3.1: reset after the block, kept for HPACK */
         if (s->hb_kind == H2X_HB_REQUEST || s->hb_kind == H2X_HB_TRAILERS) {
@@ -2622,6 +2634,13 @@ h2x_session_goaway(h2x_session_t *s, uint32_t code, int graceful)
     uint8_t  f[H2X_FRAME_PING_SIZE];
 
     if (s->failed || s->goaway_sent) {
+        return H2X_OK;
+    }
+
+    if (graceful && s->cfg.goaway_one_step) {
+        /* the streams up to the last accepted one still finish */
+        s->goaway_code = code;
+        h2x_goaway_final(s);
         return H2X_OK;
     }
 

@@ -68,6 +68,15 @@ typedef struct {
     uint32_t    max_field_size;           /* 8192: one name + value */
     uint32_t    max_header_fields;        /* 100: fields incl. crumbs */
     uint32_t    max_continuations;        /* 8 per header block */
+    /*
+     * Choices RFC 9113 leaves to the server; each adapter sets them as
+     * its host's builtin HTTP/2 behaves (docs/compat.md).  0 is strict.
+     */
+    unsigned    host_mismatch;            /* H2X_HOST_RESET */
+    unsigned    value_ows;                /* H2X_OWS_RESET */
+    /* 1: a request value with any other control byte (0x01-0x1f but
+     * HTAB, 0x7f) is malformed too, as nghttp2 (mod_http2) has it */
+    unsigned    value_no_ctl;             /* 0 */
 
     /* connection lifetime */
     uint32_t    max_requests;             /* 1000, then graceful GOAWAY */
@@ -119,11 +128,57 @@ typedef struct {
      * connection error PROTOCOL_ERROR, as nghttp2 (mod_http2) does.
      */
     unsigned    lenient_preface;          /* 0 */
+
+    /*
+     * Response fields that carry secrets (set-cookie, short cookies,
+     * authorization) are kept out of the dynamic table either way; 1:
+     * sent as "never indexed" literals (RFC 7541 6.2.3), so that proxies
+     * keep them out of theirs; 0: as literals without indexing, as
+     * nginx's builtin sends every field.
+     */
+    unsigned    never_index_sensitive;    /* 1 */
+
+    /*
+     * A stream depending on itself (RFC 9113 5.3.1): 0: a stream error
+     * PROTOCOL_ERROR, as the RFC names; 1: a connection error (5.4 allows
+     * it), as nginx's builtin answers.
+     */
+    unsigned    self_dependency_conn_error;  /* 0 */
+
+    /*
+     * A graceful GOAWAY (h2x_session_goaway(.., 1), max_requests, stream
+     * ids running out): 0: two steps, 2^31-1 and a PING first, then the
+     * last accepted stream (RFC 9113 6.8 SHOULD); 1: one GOAWAY with the
+     * last accepted stream at once, as nginx's builtin.
+     */
+    unsigned    goaway_one_step;          /* 0 */
 } h2x_config_t;
 
 
 #define H2X_BAD_FIELD_DROP        0    /* leave it out, log, send the rest */
 #define H2X_BAD_FIELD_REFUSE      1    /* refuse the block (H2X_ERROR) */
+
+/*
+ * host_mismatch: a request with both :authority and a "host" field that
+ * differs from it (RFC 9113 8.3.1: SHOULD be malformed).
+ *   H2X_HOST_RESET  stream error PROTOCOL_ERROR
+ *   H2X_HOST_PASS   accepted: req->authority is :authority, the "host"
+ *                   field stays among req->headers for the adapter
+ */
+#define H2X_HOST_RESET   0
+#define H2X_HOST_PASS    1
+
+/*
+ * value_ows: a request or trailer field value that begins or ends with
+ * SP or HTAB (RFC 9113 8.2.1).
+ *   H2X_OWS_RESET   stream error PROTOCOL_ERROR
+ *   H2X_OWS_STRIP   the whitespace is removed (mod_http2)
+ *   H2X_OWS_KEEP    the value is passed as it came (nginx)
+ * NUL, CR and LF in a value always make the request malformed.
+ */
+#define H2X_OWS_RESET    0
+#define H2X_OWS_STRIP    1
+#define H2X_OWS_KEEP     2
 
 
 void h2x_config_init(h2x_config_t *cfg);

@@ -94,11 +94,19 @@ typedef struct {
     int                        idle_seconds;      /* H2XMaxWorkerIdleSeconds */
 } h2x_apache_global_conf_t;
 
+/* per directory: 103 Early Hints (H2XEarlyHints, H2XEarlyHint) */
+typedef struct {
+    int                        early_hints;       /* -1: unset */
+    apr_table_t               *early_headers;
+} h2x_apache_dir_conf_t;
+
 extern const command_rec       h2x_apache_cmds[];
 extern h2x_apache_global_conf_t  h2x_apache_global;
 
 void *h2x_apache_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *h2x_apache_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
+void *h2x_apache_create_dir_conf(apr_pool_t *p, char *dir);
+void *h2x_apache_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 h2x_apache_srv_conf_t *h2x_apache_srv_conf(server_rec *s);
 int h2x_apache_engine_enabled(server_rec *s);
 void h2x_apache_engine_config(server_rec *s, h2x_config_t *cfg);
@@ -162,6 +170,7 @@ struct h2x_apache_stream_s {
     const char                *authority;
     const char                *path;
     const char                *protocol;
+    const char                *tag;       /* H2_STREAM_TAG */
     apr_array_header_t        *fields;    /* name, value, name, ... */
     apr_off_t                  content_length;
     unsigned                   has_body:1;
@@ -231,6 +240,7 @@ struct h2x_apache_conn_s {
     conn_rec                  *c;
     server_rec                *s;         /* the vhost that claimed it */
     const char                *protocol;  /* "h2" or "h2c" */
+    const char                *tag;       /* "child-connection" */
     h2x_session_t             *session;
     apr_pollset_t             *pollset;   /* in ppool, while on a thread */
     apr_pool_t                *ppool;

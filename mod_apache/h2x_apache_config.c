@@ -265,6 +265,70 @@ h2x_apache_set_workers(cmd_parms *cmd, void *dconf, const char *arg)
 }
 
 
+void *
+h2x_apache_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    h2x_apache_dir_conf_t  *conf;
+
+    (void) dir;
+
+    conf = apr_pcalloc(p, sizeof(*conf));
+    conf->early_hints = -1;
+
+    return conf;
+}
+
+
+void *
+h2x_apache_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    h2x_apache_dir_conf_t  *base = basev, *add = addv, *conf;
+
+    conf = apr_pcalloc(p, sizeof(*conf));
+    conf->early_hints = (add->early_hints != -1) ? add->early_hints
+                                                 : base->early_hints;
+
+    if (add->early_headers && base->early_headers) {
+        conf->early_headers = apr_table_overlay(p, add->early_headers,
+                                                base->early_headers);
+    } else {
+        conf->early_headers = add->early_headers ? add->early_headers
+                                                 : base->early_headers;
+    }
+
+    return conf;
+}
+
+
+static const char *
+h2x_apache_set_early_hints(cmd_parms *cmd, void *dconf, int flag)
+{
+    h2x_apache_dir_conf_t  *conf = dconf;
+
+    (void) cmd;
+
+    conf->early_hints = flag;
+
+    return NULL;
+}
+
+
+static const char *
+h2x_apache_add_early_hint(cmd_parms *cmd, void *dconf, const char *name,
+                          const char *value)
+{
+    h2x_apache_dir_conf_t  *conf = dconf;
+
+    if (conf->early_headers == NULL) {
+        conf->early_headers = apr_table_make(cmd->pool, 2);
+    }
+
+    apr_table_add(conf->early_headers, name, value);
+
+    return NULL;
+}
+
+
 /* Called from pre_config: forget the previous generation's globals. */
 void
 h2x_apache_config_pre(void)
@@ -275,12 +339,35 @@ h2x_apache_config_pre(void)
 }
 
 
+static uint32_t
+h2x_apache_max_u32(uint32_t a, int b, int c)
+{
+    if (b > 0 && (uint32_t) b > a) {
+        a = (uint32_t) b;
+    }
+
+    if (c > 0 && (uint32_t) c > a) {
+        a = (uint32_t) c;
+    }
+
+    return a;
+}
+
+
 void
 h2x_apache_engine_config(server_rec *s, h2x_config_t *cfg)
 {
     h2x_apache_srv_conf_t  *conf = h2x_apache_srv_conf(s);
 
     h2x_config_init(cfg);
+
+    /* RFC 9113's choices as mod_http2 makes them (docs/compat.md):
+     * :authority wins over a differing Host, the original is kept in
+     * H2_ORIGINAL_HOST; whitespace around field values is stripped,
+     * other control bytes than HTAB make the request malformed */
+    cfg->host_mismatch = H2X_HOST_PASS;
+    cfg->value_ows = H2X_OWS_STRIP;
+    cfg->value_no_ctl = 1;
 
 #define H2X_SET(field, to)                                                   \
     if (conf->field != H2X_APACHE_UNSET) {                                   \
@@ -309,6 +396,36 @@ h2x_apache_engine_config(server_rec *s, h2x_config_t *cfg)
     H2X_SET(settings_timeout, settings_ack_timeout);
 
 #undef H2X_SET
+
+    /*
+     * httpd's LimitRequestLine, LimitRequestFieldSize and
+     * LimitRequestFields govern h2x requests as mod_http2's: the stream
+     * checks them (414, 431) as mod_http2 does.  The engine's bounds only
+     * rise to let such requests reach it; H2XMaxFieldSize,
+     * H2XMaxHeaderFields and H2XMaxHeaderListSize, when set, tighten.
+     */
+    if (conf->max_field_size == H2X_APACHE_UNSET) {
+        cfg->max_field_size = h2x_apache_max_u32(cfg->max_field_size,
+                                                 s->limit_req_fieldsize,
+                                                 s->limit_req_line);
+    }
+
+    if (conf->max_header_fields == H2X_APACHE_UNSET) {
+        /* 0 is "no limit" to httpd; pseudo-header fields and some
+         * slack over it, so that the count of the stream decides */
+        cfg->max_header_fields = (s->limit_req_fields > 0)
+                                 ? (uint32_t) s->limit_req_fields + 16
+                                 : 1000;
+        if (cfg->max_header_fields < 100) {
+            cfg->max_header_fields = 100;
+        }
+    }
+
+    if (conf->max_header_list_size == H2X_APACHE_UNSET
+        && cfg->max_header_list_size < 2 * cfg->max_field_size)
+    {
+        cfg->max_header_list_size = 2 * cfg->max_field_size;
+    }
 
     /* seconds, like mod_reqtimeout's header= (per header block here) */
     if (conf->header_timeout != H2X_APACHE_UNSET) {
@@ -356,6 +473,14 @@ h2x_apache_stream_mem(server_rec *s)
     AP_INIT_TAKE1(name, h2x_apache_set_num, (void *) &var, RSRC_CONF, help)
 
 const command_rec h2x_apache_cmds[] = {
+    AP_INIT_FLAG("H2XEarlyHints", h2x_apache_set_early_hints, NULL,
+                 RSRC_CONF | OR_FILEINFO | OR_AUTHCFG,
+                 "send the H2XEarlyHint fields as a 103 Early Hints "
+                 "response before the final one (as H2EarlyHints)"),
+    AP_INIT_TAKE2("H2XEarlyHint", h2x_apache_add_early_hint, NULL,
+                  RSRC_CONF | OR_FILEINFO | OR_AUTHCFG,
+                  "a field (name value) of the 103 Early Hints response "
+                  "(as H2EarlyHint)"),
     AP_INIT_FLAG("H2XEngine", h2x_apache_set_engine, NULL, RSRC_CONF,
                  "on to serve HTTP/2 with h2x on this server, off (default) "
                  "to leave it to mod_http2 or HTTP/1.1"),

@@ -16,6 +16,8 @@
  * declines for them except those that serve the stream itself.
  */
 
+#include <unistd.h>
+
 #include "apr_strings.h"
 #include "apr_optional.h"
 
@@ -151,6 +153,10 @@ h2x_apache_conn_create(conn_rec *c, server_rec *s, const char *protocol)
     hc->c = c;
     hc->s = s;
     hc->protocol = protocol;
+
+    /* H2_STREAM_TAG is "<pid>-<connection>-<stream>", as mod_http2's on
+     * httpd 2.4 (which has no ap_sb_get_child_thread()) */
+    hc->tag = apr_psprintf(c->pool, "%d-%ld", (int) getpid(), c->id);
 
     ap_set_module_config(c->conn_config, &h2x_module, hc);
 
@@ -318,7 +324,10 @@ h2x_apache_pre_close_connection(conn_rec *c)
 }
 
 
-/* Env vars for A/B parity with mod_http2: HTTP2, H2_STREAM_ID, H2X. */
+/*
+ * Env vars for A/B parity with mod_http2: HTTP2, H2PUSH, H2_STREAM_ID,
+ * H2_STREAM_TAG (H2_ORIGINAL_HOST is set with the request), and H2X.
+ */
 static int
 h2x_apache_fixups(request_rec *r)
 {
@@ -336,9 +345,65 @@ h2x_apache_fixups(request_rec *r)
 
     apr_table_setn(r->subprocess_env, "HTTP2", "on");
     apr_table_setn(r->subprocess_env, "H2PUSH", "off");
+    apr_table_setn(r->subprocess_env, "H2_PUSH", "off");
+    apr_table_setn(r->subprocess_env, "H2_PUSHED", "");
+    apr_table_setn(r->subprocess_env, "H2_PUSHED_ON", "");
+    apr_table_setn(r->subprocess_env, "H2_STREAM_TAG", hs->tag);
     apr_table_setn(r->subprocess_env, "H2X", "on");
     apr_table_setn(r->subprocess_env, "H2_STREAM_ID",
                    apr_psprintf(r->pool, "%u", hs->id));
+
+    return DECLINED;
+}
+
+
+static int
+h2x_apache_add_field(void *data, const char *name, const char *value)
+{
+    apr_table_addn(data, name, value);
+
+    return 1;
+}
+
+
+/*
+ * 103 Early Hints (RFC 8297) as mod_http2's H2EarlyHints: the
+ * H2XEarlyHint fields join the response fields and go out at once in an
+ * interim response, the worker's NET_OUT filter hands it to the engine
+ * as a non-final HEADERS frame.  Last of the fixups, as mod_http2's.
+ */
+static int
+h2x_apache_early_hints(request_rec *r)
+{
+    int                     old_status;
+    const char             *old_line;
+    h2x_apache_dir_conf_t  *conf;
+
+    if (r->connection->master == NULL || r->main != NULL
+        || r->prev != NULL || r->expecting_100
+        || ap_get_module_config(r->connection->conn_config, &h2x_module)
+           == NULL)
+    {
+        return DECLINED;
+    }
+
+    conf = ap_get_module_config(r->per_dir_config, &h2x_module);
+    if (conf == NULL || conf->early_hints != 1 || conf->early_headers == NULL
+        || apr_is_empty_table(conf->early_headers))
+    {
+        return DECLINED;
+    }
+
+    apr_table_do(h2x_apache_add_field, r->headers_out, conf->early_headers,
+                 NULL);
+
+    old_status = r->status;
+    old_line = r->status_line;
+    r->status = 103;
+    r->status_line = "103 Early Hints";
+    ap_send_interim_response(r, 1);
+    r->status = old_status;
+    r->status_line = old_line;
 
     return DECLINED;
 }
@@ -484,6 +549,7 @@ h2x_apache_proto_register_hooks(void)
     ap_hook_post_read_request(h2x_apache_post_read_request, NULL, NULL,
                               APR_HOOK_MIDDLE);
     ap_hook_fixups(h2x_apache_fixups, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_fixups(h2x_apache_early_hints, NULL, NULL, APR_HOOK_LAST);
     ap_hook_child_stopping(h2x_apache_child_stopping, NULL, NULL,
                            APR_HOOK_MIDDLE);
     ap_hook_post_config(h2x_apache_register_is_h2, NULL, NULL,

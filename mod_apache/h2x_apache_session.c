@@ -17,8 +17,10 @@
  */
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "apr_lib.h"
 #include "apr_strings.h"
 #include "apr_thread_proc.h"
 
@@ -257,6 +259,31 @@ h2x_apache_unschedule(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
 }
 
 
+/* :method must be a token (RFC 9110 9.1) within LimitRequestLine. */
+static int
+h2x_apache_method_ok(server_rec *srv, const h2x_str_t *m)
+{
+    size_t  i;
+
+    if (m->len == 0
+        || (srv->limit_req_line > 0
+            && m->len > (size_t) srv->limit_req_line))
+    {
+        return 0;
+    }
+
+    for (i = 0; i < m->len; i++) {
+        if (!apr_isalnum(m->data[i])
+            && strchr("!#$%&'*+-.^_`|~", m->data[i]) == NULL)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 static int
 h2x_apache_on_request(h2x_session_t *s, h2x_stream_t *st,
                       const h2x_request_t *req, void *user)
@@ -268,7 +295,14 @@ h2x_apache_on_request(h2x_session_t *s, h2x_stream_t *st,
     const char          **f;
     size_t                i;
 
-    (void) s;
+    if (!h2x_apache_method_ok(hc->s, &req->method)) {
+        /* as mod_http2 (nghttp2): the stream is reset, no response */
+        ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, hc->c, APLOGNO(10764)
+                      "h2x: stream %u: invalid or too long :method",
+                      h2x_stream_id(st));
+        (void) h2x_stream_reset(s, st, H2X_PROTOCOL_ERROR);
+        return H2X_OK;
+    }
 
     if (apr_allocator_create(&al) != APR_SUCCESS) {
         return H2X_ERROR;
@@ -294,6 +328,7 @@ h2x_apache_on_request(h2x_session_t *s, h2x_stream_t *st,
     hs->authority = h2x_apache_pstrn(p, &req->authority);
     hs->path = h2x_apache_pstrn(p, &req->path);
     hs->protocol = h2x_apache_pstrn(p, &req->protocol);
+    hs->tag = apr_psprintf(p, "%s-%u", hc->tag, hs->id);
     hs->content_length = req->content_length;
     hs->has_body = req->end_stream ? 0 : 1;
     if (!hs->has_body) {

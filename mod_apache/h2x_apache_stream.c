@@ -82,13 +82,82 @@ h2x_apache_c2_create(h2x_apache_stream_t *hs)
 }
 
 
+/*
+ * httpd's request limits, checked as mod_http2 checks them:
+ * LimitRequestLine on :path (414), LimitRequestFields on the number of
+ * fields (431), LimitRequestFieldSize on each field, fields of one name
+ * joined with ", " as HTTP/1.1 joins them (431).
+ */
+typedef struct {
+    apr_size_t   max;
+    const char  *failed;
+} h2x_apache_size_ctx_t;
+
+
+static int
+h2x_apache_field_fits(void *data, const char *key, const char *value)
+{
+    h2x_apache_size_ctx_t  *ctx = data;
+
+    if (strlen(key) + strlen(value) + 2 > ctx->max) {
+        ctx->failed = key;
+        return 0;
+    }
+
+    return 1;
+}
+
+
+static int
+h2x_apache_request_limits(h2x_apache_stream_t *hs, request_rec *r)
+{
+    server_rec             *s = r->server;
+    h2x_apache_size_ctx_t   ctx;
+
+    if (s->limit_req_line > 0
+        && strlen(hs->path) > (apr_size_t) s->limit_req_line)
+    {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10761)
+                      "h2x: stream %u: :path exceeds LimitRequestLine (%d)",
+                      hs->id, s->limit_req_line);
+        return HTTP_REQUEST_URI_TOO_LARGE;
+    }
+
+    if (s->limit_req_fields > 0
+        && hs->fields->nelts / 2 > s->limit_req_fields)
+    {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10762)
+                      "h2x: stream %u: number of request header fields "
+                      "exceeds LimitRequestFields (%d)",
+                      hs->id, s->limit_req_fields);
+        return HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE;
+    }
+
+    if (s->limit_req_fieldsize > 0) {
+        ctx.max = (apr_size_t) s->limit_req_fieldsize;
+        ctx.failed = NULL;
+        apr_table_do(h2x_apache_field_fits, &ctx, r->headers_in, NULL);
+
+        if (ctx.failed) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10763)
+                          "h2x: stream %u: request header field exceeds "
+                          "LimitRequestFieldSize (%d): %.80s", hs->id,
+                          s->limit_req_fieldsize, ctx.failed);
+            return HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE;
+        }
+    }
+
+    return HTTP_OK;
+}
+
+
 /* On the worker: the request_rec from the HEADERS, or NULL when it died. */
 static request_rec *
 h2x_apache_request_create(h2x_apache_stream_t *hs, conn_rec *c)
 {
     request_rec          *r;
     apr_bucket_brigade   *bb;
-    const char          **f;
+    const char          **f, *host;
     int                   i, status = HTTP_OK;
 
     r = ap_create_request(c);
@@ -102,7 +171,19 @@ h2x_apache_request_create(h2x_apache_stream_t *hs, conn_rec *c)
         apr_table_add(r->headers_in, f[i], f[i + 1]);
     }
 
-    if (hs->authority[0] != '\0') {
+    /* fields of one name become one, joined with ", ", as
+     * ap_get_mime_headers() does for HTTP/1.1 and mod_http2 for h2 */
+    apr_table_compress(r->headers_in, APR_OVERLAP_TABLES_MERGE);
+
+    if (hs->authority[0] != '\0' && strcmp(hs->method, "CONNECT") != 0) {
+        /* as mod_http2: :authority wins, a differing Host is kept aside */
+        host = apr_table_get(r->headers_in, "Host");
+        if (host && strcmp(host, hs->authority) != 0) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(10760)
+                          "h2x: stream %u: 'Host: %s' replaced by "
+                          ":authority %s", hs->id, host, hs->authority);
+            apr_table_setn(r->subprocess_env, "H2_ORIGINAL_HOST", host);
+        }
         apr_table_setn(r->headers_in, "Host", hs->authority);
     }
 
@@ -143,6 +224,11 @@ h2x_apache_request_create(h2x_apache_stream_t *hs, conn_rec *c)
     }
 
     r->per_dir_config = r->server->lookup_defaults;
+
+    status = h2x_apache_request_limits(hs, r);
+    if (status != HTTP_OK) {
+        goto die;
+    }
 
     ap_add_input_filter_handle(ap_http_input_filter_handle, NULL, r, c);
 

@@ -96,8 +96,8 @@ h2x_apache_register_hooks(apr_pool_t *p)
 
 AP_DECLARE_MODULE(h2x) = {
     STANDARD20_MODULE_STUFF,
-    NULL,                          /* create per-directory config */
-    NULL,                          /* merge per-directory config */
+    h2x_apache_create_dir_conf,    /* create per-directory config */
+    h2x_apache_merge_dir_conf,     /* merge per-directory config */
     h2x_apache_create_srv_conf,    /* create per-server config */
     h2x_apache_merge_srv_conf,     /* merge per-server config */
     h2x_apache_cmds,               /* command table */

@@ -230,11 +230,11 @@ ngx_http_h2x_init(ngx_connection_t *c)
     h2x_config_init(&cfg);
     ngx_http_h2x_apply_conf(&cfg, h2c->conf);
 
-    h2xlcf = ngx_http_get_module_loc_conf(hc->conf_ctx, ngx_http_h2x_module);
-
-    if (h2xlcf->chunk_size != NGX_CONF_UNSET_SIZE) {
-        cfg.chunk_size = (uint32_t) h2xlcf->chunk_size;
-    }
+    /* as the builtin (docs/compat.md): a Host differing from :authority
+     * is a 400 from the stream (ngx_http_h2x_stream.c), whitespace
+     * around field values is passed on */
+    cfg.host_mismatch = H2X_HOST_PASS;
+    cfg.value_ows = H2X_OWS_KEEP;
 
     if (clcf->keepalive_requests) {
         cfg.max_requests = clcf->keepalive_requests;
@@ -245,6 +245,22 @@ ngx_http_h2x_init(ngx_connection_t *c)
 
     /* the builtin takes any frame after the preface (docs/compat.md) */
     cfg.lenient_preface = 1;
+
+    /* the builtin never sends "never indexed" literals (docs/compat.md) */
+    cfg.never_index_sensitive = 0;
+
+    /* a self-dependent stream: GOAWAY; one-step graceful GOAWAY */
+    cfg.self_dependency_conn_error = 1;
+    cfg.goaway_one_step = 1;
+
+    /* http2_chunk_size's default */
+    cfg.chunk_size = 8192;
+
+    h2xlcf = ngx_http_get_module_loc_conf(hc->conf_ctx, ngx_http_h2x_module);
+
+    if (h2xlcf->chunk_size != NGX_CONF_UNSET_SIZE) {
+        cfg.chunk_size = (uint32_t) h2xlcf->chunk_size;
+    }
 
     h2c->high_water = cfg.max_unsent_output / 4;
 

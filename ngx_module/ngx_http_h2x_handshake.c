@@ -467,15 +467,21 @@ ngx_http_h2x_preface_handler(ngx_event_t *rev)
         return;
     }
 
+    /*
+     * "PRI * HTTP/2.0\r\n\r\n" says HTTP/2: the engine checks the rest
+     * and answers a bad preface with GOAWAY, as the builtin does
+     */
     if (n <= 0
-        || ngx_memcmp(buf, H2X_PREFACE, (size_t) n) != 0)
+        || ngx_memcmp(buf, H2X_PREFACE,
+                      ngx_min((size_t) n, NGX_HTTP_H2X_PREFACE_INTENT))
+           != 0)
     {
         /* not HTTP/2, or closed: HTTP/1 reports it its own way */
         ngx_http_h2x_fallback(rev);
         return;
     }
 
-    if ((size_t) n < H2X_PREFACE_SIZE) {
+    if ((size_t) n < NGX_HTTP_H2X_PREFACE_INTENT) {
         /* a prefix of the preface: an edge will come with the rest */
         rev->ready = 0;
 

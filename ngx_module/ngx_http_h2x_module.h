@@ -35,6 +35,7 @@
 #define NGX_HTTP_H2X_BUFFERED      0x08
 
 #define NGX_HTTP_H2X_SEGMENTS      64
+#define NGX_HTTP_H2X_PREFACE_INTENT 18         /* "PRI * HTTP/2.0\r\n\r\n" */
 #define NGX_HTTP_H2X_POOL_SIZE     4096        /* streams and refs */
 #define NGX_HTTP_H2X_BODY_PREALLOC (80 * 1024) /* a window and a frame */
 #define NGX_HTTP_H2X_SHRINK_STREAMS 16         /* see free_idle() */

@@ -83,9 +83,22 @@ ngx_http_h2x_on_request(h2x_session_t *s, h2x_stream_t *st,
     ngx_connection_t           *fc;
     ngx_http_request_t         *r;
     ngx_http_h2x_stream_t      *stream;
+    ngx_http_core_loc_conf_t   *clcf;
     ngx_http_h2x_connection_t  *h2c;
 
     h2c = user;
+
+    /* keepalive_time: as the builtin, this stream is the last one */
+    clcf = ngx_http_get_module_loc_conf(h2c->http_connection->conf_ctx,
+                                        ngx_http_core_module);
+
+    if (clcf->keepalive_time && !h2c->goaway
+        && ngx_current_msec - h2c->connection->start_time
+           > clcf->keepalive_time)
+    {
+        h2c->goaway = 1;
+        (void) h2x_session_goaway(s, H2X_NO_ERROR, 1);
+    }
 
     stream = ngx_http_h2x_get_stream(h2c);
     if (stream == NULL) {
@@ -457,6 +470,17 @@ ngx_http_h2x_request_headers(ngx_http_request_t *r, const h2x_request_t *req)
         if (req->authority.len && h->name_len == 4
             && ngx_strncmp(h->name, "host", 4) == 0)
         {
+            if (h->value_len != req->authority.len
+                || ngx_memcmp(h->value, req->authority.data, h->value_len)
+                   != 0)
+            {
+                ngx_log_error(NGX_LOG_INFO, fc->log, 0,
+                              "client sent \":authority\" and \"Host\" "
+                              "headers with different values");
+                ngx_http_finalize_request(r, NGX_HTTP_BAD_REQUEST);
+                return NGX_ERROR;
+            }
+
             /* the authority is :authority, or this very field */
             continue;
         }
@@ -668,20 +692,28 @@ ngx_http_h2x_request_cleanup(void *data)
 {
     ngx_http_h2x_stream_t *stream = data;
 
+    uint32_t                    code;
     ngx_connection_t           *fc;
     ngx_http_h2x_connection_t  *h2c;
 
     h2c = stream->h2c;
     fc = &stream->fc;
 
+    /* as the builtin: a timed out stream is reset with PROTOCOL_ERROR */
+    code = fc->error ? H2X_CANCEL
+                     : fc->timedout ? H2X_PROTOCOL_ERROR : H2X_INTERNAL_ERROR;
+
     /* a send_timeout must not reset the real socket (SO_LINGER) */
     fc->timedout = 0;
 
-    if (stream->nrefs && !stream->closed && stream->st) {
+    if (!stream->closed && stream->st
+        && (stream->nrefs
+            || (code == H2X_PROTOCOL_ERROR && stream->request
+                && !stream->request->header_sent)))
+    {
         /* a response cut short: drop what is not in the output yet */
         stream->closed = 1;
-        (void) h2x_stream_reset(h2c->session, stream->st,
-                                fc->error ? H2X_CANCEL : H2X_INTERNAL_ERROR);
+        (void) h2x_stream_reset(h2c->session, stream->st, code);
         ngx_http_h2x_schedule(h2c);
     }
 

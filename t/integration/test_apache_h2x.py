@@ -301,6 +301,50 @@ def test_coexistence_which_engine(each, scheme):
     assert env.get("HTTPS") == ("on" if scheme == "https" else None)
 
 
+def raw_env(target, extra, authority="localhost", sid=1):
+    """CGI environment of one raw request on its own connection."""
+    from h2xtest.raw import connect
+    c = connect(target, tls=True)
+    try:
+        for s in range(1, sid, 2):
+            c.send(c.request(s, "/index.html"))
+            c.response(s, timeout=10)
+        c.send(c.request(sid, "/cgi/env.cgi", extra=extra,
+                         authority=authority))
+        status, _, body, rst, _ = c.response(sid, timeout=10)
+    finally:
+        c.close()
+    assert (status, rst) == (200, None)
+    return env_of(body)
+
+
+def test_env_original_host(each):
+    """As mod_http2: :authority wins, the Host it replaced is kept in
+    H2_ORIGINAL_HOST (docs/compat.md)."""
+    env = raw_env(each, [("host", "other.example:8443")])
+    assert env.get("HTTP_HOST") == "localhost"
+    assert env.get("SERVER_NAME") == "localhost"
+    if each.name == "apache-h2x":
+        # mod_http2 2.4 sets it on its request too, but it does not reach
+        # a CGI's environment
+        assert env.get("H2_ORIGINAL_HOST") == "other.example:8443"
+    env = raw_env(each, [("host", "localhost")])
+    assert "H2_ORIGINAL_HOST" not in env
+
+
+def test_env_stream_tag(each):
+    """H2_STREAM_ID and H2_STREAM_TAG ("<pid>-<connection>-<stream>")."""
+    env = raw_env(each, [], sid=5)
+    assert env.get("H2_STREAM_ID") == "5"
+    assert re.fullmatch(r"\d+-\d+-5", env.get("H2_STREAM_TAG", "")), env
+
+
+def test_env_value_whitespace_stripped(each):
+    """As mod_http2: SP/HTAB around a request field value are stripped."""
+    env = raw_env(each, [("x-h2x-test", " \tspaced  value\t ")])
+    assert env.get("HTTP_X_H2X_TEST") == "spaced  value"
+
+
 @pytest.mark.parametrize("host", ["h2x.test", "std.test"])
 def test_coexistence_by_sni(both, host):
     """One TLS port, two name-based hosts: SNI decides the engine."""
@@ -826,3 +870,90 @@ def test_a2enmod_enables_h2x(tmp_path):
              ) + check.replace("{", "{{").replace("}", "}}")
     rc, out, _ = h2xservers.apache_check(check, str(tmp_path / "check"))
     assert rc == 0, out
+
+
+# --- httpd's LimitRequest* govern h2x requests (docs/compat.md) -------------
+
+@pytest.fixture(scope="module")
+def limited(h2x_site):
+    """Both engines with httpd's request limits changed: h2x must answer
+    as mod_http2 does (414 / 431 / 200), not by its own defaults."""
+    srv = make_server(h2x_site, global_extra="""
+LimitRequestLine 1024
+LimitRequestFieldSize 12000
+LimitRequestFields 20
+H2EarlyHints on
+H2XEarlyHints on
+<Location /10k.bin>
+    H2EarlyHint Link "</style.css>;rel=preload;as=style"
+    H2XEarlyHint Link "</style.css>;rel=preload;as=style"
+</Location>
+""")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def raw_status(target, path="/index.html", extra=()):
+    from h2xtest.raw import connect
+    c = connect(target, tls=True)
+    try:
+        c.send(c.request(1, path, extra=list(extra)))
+        status, _, _, rst, _ = c.response(1, timeout=10)
+    finally:
+        c.close()
+    return status, rst
+
+
+@pytest.mark.parametrize("name", TARGETS)
+def test_limit_request_line(limited, name):
+    t = limited.target(name)
+    base = "/index.html?"
+    assert raw_status(t, base + "x" * (1024 - len(base))) == (200, None)
+    assert raw_status(t, base + "x" * (1025 - len(base))) == (414, None)
+
+
+@pytest.mark.parametrize("name", TARGETS)
+def test_limit_request_fields(limited, name):
+    t = limited.target(name)
+    fields = [("x%d" % i, "1") for i in range(20)]
+    assert raw_status(t, extra=fields) == (200, None)
+    assert raw_status(t, extra=fields + [("y", "2")]) == (431, None)
+
+
+@pytest.mark.parametrize("name", TARGETS)
+def test_limit_request_field_size(limited, name):
+    """Above h2x's own 8192 default, up to LimitRequestFieldSize; fields
+    of one name count joined with ", ", as in HTTP/1.1."""
+    t = limited.target(name)
+    assert raw_status(t, extra=[("x", "v" * 11000)]) == (200, None)
+    assert raw_status(t, extra=[("x", "v" * 6000),
+                                ("x", "v" * 5995)]) == (200, None)
+    assert raw_status(t, extra=[("x", "v" * 6000),
+                                ("x", "v" * 5996)]) == (431, None)
+
+
+@pytest.mark.parametrize("name", TARGETS)
+def test_early_hints(limited, name):
+    """H2XEarlyHints / H2XEarlyHint as mod_http2's H2EarlyHints /
+    H2EarlyHint: a 103 HEADERS frame (no END_STREAM) with the Link field
+    before the final response."""
+    from hyperframe.frame import HeadersFrame
+    from h2xtest.raw import connect
+    t = limited.target(name)
+    c = connect(t, tls=True)
+    try:
+        c.send(c.request(1, "/10k.bin"))
+        status, headers, body, rst, _ = c.response(1, timeout=10)
+        heads = [f for f in c.of(HeadersFrame, 1)]
+    finally:
+        c.close()
+    assert (status, rst) == (200, None)
+    first = dict(heads[0].decoded)
+    assert first[":status"] == "103"
+    assert "END_STREAM" not in heads[0].flags
+    assert first["link"] == "</style.css>;rel=preload;as=style"
+    # httpd clears the response fields an interim response sent
+    assert "link" not in dict(headers)
+    # no hints where none are configured
+    assert raw_status(t, "/index.html") == (200, None)

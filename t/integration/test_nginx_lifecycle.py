@@ -113,7 +113,8 @@ def test_keepalive_requests(server_factory):
         for sid in (1, 3, 5):
             c.get(sid, "/index.html")
             assert c.response(sid)[0] == 200
-        g = c.goaway(timeout=5)
+        # one GOAWAY, as the builtin: it may come before the last response
+        g = c.last_goaway() or c.goaway(timeout=5)
         assert g.error_code == 0
         assert g.last_stream_id == 5
         assert c.eof(5)

@@ -17,7 +17,8 @@ jobs=${JOBS:-2}
 
 [ -f "$src/src/core/nginx.h" ] || { echo "$src: no nginx source" >&2; exit 1; }
 ver=$(sed -n 's/^#define NGINX_VERSION *"\(.*\)"/\1/p' "$src/src/core/nginx.h")
-out=$repo/build/nginx-$ver-$link
+# NGINX_OUT: another build directory (make test gives Debian's tree its own)
+out=${NGINX_OUT:-$repo/build/nginx-$ver-$link}
 mkdir -p "$out"
 
 if [ -x "$src/configure" ]; then

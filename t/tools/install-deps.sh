@@ -10,6 +10,10 @@ pkgs=(
     libcmocka-dev libnghttp2-dev nghttp2-client
     curl openssl
     python3 python3-pytest python3-h2 python3-hyperframe python3-hpack
+    # httpd's own HTTP/2 suite (t/host/httpd-suite.sh)
+    python3-cryptography python3-requests python3-filelock
+    python3-websockets python3-multipart python3-psutil python3-tqdm
+    python3-pytest-timeout
 )
 
 missing=()

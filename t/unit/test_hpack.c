@@ -1243,6 +1243,36 @@ roundtrip(h2x_hpack_enc_t *enc, h2x_hpack_dec_t *dec, const h2x_header_t *h,
 }
 
 
+/* H2X_HPACK_ENC_NO_NEVER: sensitive fields as literals without indexing */
+static void
+test_encoder_no_never(void **state)
+{
+    const h2x_header_t  h[] = {
+        HDR("set-cookie", "a=b"),
+        HDRF("x-secret", "s3cr3t", H2X_HEADER_NEVER_INDEX),
+    };
+    h2x_hpack_enc_t  enc;
+    h2x_hpack_dec_t  dec;
+    h2x_hpack_out_t  out;
+
+    (void) state;
+
+    enc_new(&enc, 0);
+    dec_new(&dec, NULL);
+    enc.mode |= H2X_HPACK_ENC_NO_NEVER;
+
+    roundtrip(&enc, &dec, h, 2, &out);
+    assert_int_equal(out.fields[0].flags
+                     & (H2X_HEADER_NEVER_INDEX | H2X_HEADER_NO_INDEX),
+                     H2X_HEADER_NO_INDEX);
+    /* the caller's own never-indexed stays so */
+    assert_int_equal(out.fields[1].flags
+                     & (H2X_HEADER_NEVER_INDEX | H2X_HEADER_NO_INDEX),
+                     H2X_HEADER_NEVER_INDEX);
+    assert_int_equal(h2x_hpack_enc_table_count(&enc), 0);
+}
+
+
 static void
 test_encoder_policy(void **state)
 {
@@ -1707,6 +1737,7 @@ main(void)
         cmocka_unit_test(test_huffman_bomb),
         cmocka_unit_test(test_alloc_failure),
         cmocka_unit_test(test_encoder_policy),
+        cmocka_unit_test(test_encoder_no_never),
         cmocka_unit_test(test_encoder_huffman_choice),
         cmocka_unit_test(test_encoder_size_updates),
         cmocka_unit_test(test_encoder_bound),

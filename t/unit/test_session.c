@@ -188,6 +188,75 @@ test_stream_chunk_size(void **state)
 }
 
 
+/* self-dependency: a stream error, or with the knob a connection error */
+static void
+test_self_dependency_knob(void **state)
+{
+    tc_t           tc;
+    h2x_config_t   cfg;
+    const uint8_t  pri[5] = { 0, 0, 0, 1, 16 };    /* depends on 1 */
+
+    (void) state;
+
+    tc_start(&tc, NULL);
+    tc_open(&tc, 1, "/");
+    tc_frame(&tc, H2X_FRAME_PRIORITY, 0, 1, pri, sizeof(pri));
+    tc_run(&tc);
+    tc_expect_rst(&tc, 1, H2X_PROTOCOL_ERROR);
+    assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+    tc_done(&tc);
+
+    tc_cfg(&cfg);
+    cfg.self_dependency_conn_error = 1;
+    tc_start(&tc, &cfg);
+    tc_open(&tc, 1, "/");
+    tc_frame(&tc, H2X_FRAME_PRIORITY, 0, 1, pri, sizeof(pri));
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 1, H2X_PROTOCOL_ERROR);
+    tc_done(&tc);
+
+    /* on another stream's PRIORITY it is not self-dependency */
+    tc_start(&tc, &cfg);
+    tc_frame(&tc, H2X_FRAME_PRIORITY, 0, 3, pri, sizeof(pri));
+    assert_true(tc_run(&tc) >= 0);
+    assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+    tc_done(&tc);
+}
+
+
+/* goaway_one_step: a graceful GOAWAY names the last stream at once */
+static void
+test_goaway_one_step(void **state)
+{
+    tc_t           tc;
+    h2x_config_t   cfg;
+    treq_t        *r;
+
+    (void) state;
+
+    tc_cfg(&cfg);
+    cfg.goaway_one_step = 1;
+    tc_start(&tc, &cfg);
+    r = tc_open(&tc, 1, "/");
+    assert_non_null(r);
+
+    assert_int_equal(h2x_session_goaway(tc.s, H2X_NO_ERROR, 1), H2X_OK);
+    tc_run(&tc);
+    assert_int_equal(tc_count(&tc, H2X_FRAME_GOAWAY), 1);
+    tc_expect_goaway(&tc, 1, H2X_NO_ERROR);
+    assert_null(tc_find(&tc, H2X_FRAME_PING, 0));
+
+    /* the open stream still completes; then the session may close */
+    assert_int_equal(h2x_session_want_close(tc.s), 0);
+    assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200, NULL, 0,
+                                                 1),
+                     H2X_OK);
+    tc_run(&tc);
+    assert_non_null(tc_find(&tc, H2X_FRAME_HEADERS, 1));
+    tc_done(&tc);
+}
+
+
 static void
 test_simple_get(void **state)
 {
@@ -2344,6 +2413,8 @@ main(void)
         cmocka_unit_test(test_handshake),
         cmocka_unit_test(test_bad_preface),
         cmocka_unit_test(test_lenient_preface),
+        cmocka_unit_test(test_goaway_one_step),
+        cmocka_unit_test(test_self_dependency_knob),
         cmocka_unit_test(test_stream_chunk_size),
         cmocka_unit_test(test_simple_get),
         cmocka_unit_test(test_idle_frees_hpack),

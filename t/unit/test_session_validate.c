@@ -374,6 +374,97 @@ test_priority_field(void **state)
 }
 
 
+/*
+ * The host knobs (docs/compat.md): with host_mismatch PASS a "host" that
+ * differs from :authority is accepted, :authority stays the authority and
+ * the field reaches the adapter; value_ows STRIP removes SP/HTAB around a
+ * value (mod_http2), KEEP passes it (nginx); NUL/CR/LF still reset;
+ * value_no_ctl (0x100 in a row) rejects other control bytes but HTAB.
+ */
+typedef struct {
+    unsigned      host;
+    unsigned      ows;
+    row_t         row;
+} knob_row_t;
+
+
+static const knob_row_t  knob_rows[] = {
+    { H2X_HOST_PASS, 0, { { BASE, "host", "b" }, 1, "GET / a|host: b\n" } },
+    { H2X_HOST_PASS, 0, { { BASE, "host", "A" }, 1, "GET / a|host: A\n" } },
+    { H2X_HOST_PASS, 0, { { BASE, "host", "a", "host", "b" }, 0, NULL } },
+    { H2X_HOST_PASS, 0, { { BASE, "x", " a" }, 0, NULL } },
+    { 0, H2X_OWS_STRIP, { { BASE, "host", "b" }, 0, NULL } },
+    { 0, H2X_OWS_STRIP, { { BASE, "x", " a" }, 1, "GET / a|x: a\n" } },
+    { 0, H2X_OWS_STRIP, { { BASE, "x", "a b\t \t" }, 1,
+                          "GET / a|x: a b\n" } },
+    { 0, H2X_OWS_STRIP, { { BASE, "user-agent", " \t" }, 1,
+                          "GET / a|user-agent: \n" } },
+    { 0, H2X_OWS_STRIP, { { BASE, "x-long-field-name", "  value of it  " },
+                          1, "GET / a|x-long-field-name: value of it\n" } },
+    { 0, H2X_OWS_STRIP, { { BASE, "x", " a%00 " }, 0, NULL } },
+    { 0, H2X_OWS_STRIP, { { BASE, "x", " a%0d" }, 0, NULL } },
+    { 0, H2X_OWS_KEEP, { { BASE, "x", " a\t" }, 1, "GET / a|x:  a\t\n" } },
+    { 0, H2X_OWS_KEEP, { { BASE, "x", "%0a a" }, 0, NULL } },
+    { 0, 0, { { BASE, "x", "a%7fb" }, 1, "GET / a|x: a\177b\n" } },
+    { 0, 0, { { BASE, "x", "a%01" }, 1, "GET / a|x: a\001\n" } },
+    { 0, 0x100, { { BASE, "x", "a%7fb" }, 0, NULL } },
+    { 0, 0x100, { { BASE, "x", "a%01" }, 0, NULL } },
+    { 0, 0x100, { { BASE, "x", "a\tb%80" }, 1, "GET / a|x: a\tb\200\n" } },
+    { 0, 0x100 | H2X_OWS_STRIP, { { BASE, "x", " a%1f " }, 0, NULL } },
+};
+
+
+static void
+test_host_ows_knobs(void **state)
+{
+    tc_t               tc;
+    size_t             i;
+    treq_t            *r;
+    h2x_config_t       cfg;
+    char               got[2048];
+    const row_t       *row;
+
+    (void) state;
+
+    for (i = 0; i < sizeof(knob_rows) / sizeof(knob_rows[0]); i++) {
+
+        h2x_config_init(&cfg);
+        cfg.host_mismatch = knob_rows[i].host;
+        cfg.value_ows = knob_rows[i].ows & 0xff;
+        cfg.value_no_ctl = (knob_rows[i].ows & 0x100) ? 1 : 0;
+        row = &knob_rows[i].row;
+
+        tc_start(&tc, &cfg);
+
+        send_row(&tc, 1, row->kv, 1);
+        tc_get(&tc, 3, 1, "/next");
+        assert_true(tc_run(&tc) > 0);
+
+        if (row->ok) {
+            if (tc.nreq != 2) {
+                fail_msg("knob row %zu: not accepted: %s", i, tc.trace);
+            }
+            r = &tc.req[0];
+            snprintf(got, sizeof(got), "%s %s %s|%s", r->method, r->path,
+                     r->authority, r->fields);
+            if (strcmp(got, row->expect) != 0) {
+                fail_msg("knob row %zu: got \"%s\", expected \"%s\"", i,
+                         got, row->expect);
+            }
+            assert_int_equal(tc_count(&tc, H2X_FRAME_RST_STREAM), 0);
+
+        } else {
+            if (tc.nreq != 1) {
+                fail_msg("knob row %zu: accepted", i);
+            }
+            tc_expect_rst(&tc, 1, H2X_PROTOCOL_ERROR);
+        }
+
+        tc_done(&tc);
+    }
+}
+
+
 int
 main(void)
 {
@@ -383,6 +474,7 @@ main(void)
         cmocka_unit_test(test_extended_connect),
         cmocka_unit_test(test_connect_tunnel),
         cmocka_unit_test(test_priority_field),
+        cmocka_unit_test(test_host_ows_knobs),
     };
 
     return cmocka_run_group_tests_name("session_validate", tests, NULL,
