@@ -277,6 +277,22 @@ h2x_remember(h2x_session_t *s, uint32_t sid, uint8_t how)
 }
 
 
+/* The peer reset a stream we remember: frames after it are its error. */
+static void
+h2x_recall_peer_rst(h2x_session_t *s, uint32_t sid)
+{
+    uint32_t  i, k;
+
+    for (i = 0; i < H2X_CLOSED_MEMORY; i++) {
+        k = (s->closed_next + H2X_CLOSED_MEMORY - 1 - i) % H2X_CLOSED_MEMORY;
+        if (s->closed_ids[k] == sid) {
+            s->closed_how[k] = H2X_GONE_PEER_RST;
+            return;
+        }
+    }
+}
+
+
 static uint8_t
 h2x_recall(h2x_session_t *s, uint32_t sid)
 {
@@ -379,7 +395,8 @@ h2x_stream_free(h2x_session_t *s, h2x_stream_t *st)
     }
 
     h2x_sched_remove(s, st);
-    h2x_remember(s, st->id, st->gone ? st->gone : H2X_GONE_NORMAL);
+    h2x_remember(s, st->id, st->rst_in ? H2X_GONE_PEER_RST
+                            : st->gone ? st->gone : H2X_GONE_NORMAL);
 
     h2x_s_free(s, st->rbuf);
     h2x_s_free(s, st->trailers);
@@ -628,8 +645,16 @@ h2x_stream_error(h2x_session_t *s, uint32_t sid, uint32_t code,
 
     st = h2x_stream_find(s, sid);
 
-    if (st) {
+    if (st && st->state != H2X_ST_CLOSED) {
         h2x_stream_do_reset(s, st, code);
+
+    } else if (st) {
+        /*
+         * Closed (by the peer's RST_STREAM, say) but not yet released
+         * by the adapter: the RST_STREAM still goes out (RFC 9113 5.1),
+         * as it does once the stream is freed.
+         */
+        (void) h2x_out_rst(s, sid, code);
 
     } else {
         (void) h2x_out_rst(s, sid, code);
@@ -1334,7 +1359,8 @@ h2x_on_frame_header(void *data, const h2x_frame_header_t *fh)
                                         "half-closed stream");
             }
 
-            how = st ? st->gone : h2x_recall(s, fh->stream_id);
+            how = st ? (st->rst_in ? H2X_GONE_PEER_RST : st->gone)
+                     : h2x_recall(s, fh->stream_id);
 
             if (how == H2X_GONE_NORMAL) {
                 /* RFC 9113 5.1 */
@@ -1978,7 +2004,24 @@ h2x_on_rst_stream(void *data, const h2x_frame_header_t *fh, uint32_t code)
 
     st = h2x_stream_find(s, fh->stream_id);
 
-    if (st == NULL || st->state == H2X_ST_CLOSED) {
+    /*
+     * RFC 9113 5.1: a frame after the peer's own RST_STREAM is a stream
+     * error STREAM_CLOSED, also when the stream was closed already (our
+     * RST_STREAM NO_ERROR after a complete response, or our reset, may
+     * cross the peer's): what the peer sends after its RST_STREAM is its
+     * error whichever came first.
+     */
+
+    if (st == NULL) {
+        if (fh->stream_id <= s->last_id) {
+            h2x_recall_peer_rst(s, fh->stream_id);
+        }
+        return 0;
+    }
+
+    st->rst_in = 1;
+
+    if (st->state == H2X_ST_CLOSED) {
         return 0;
     }
 

@@ -87,6 +87,7 @@ struct h2x_stream_s {
     uint8_t                    gone;        /* H2X_GONE_* once closed */
 
     unsigned                   announced:1;
+    unsigned                   rst_in:1;    /* the peer's RST_STREAM came */
     unsigned                   slot:1;      /* holds a concurrency slot */
     unsigned                   released:1;
     unsigned                   close_cb:1;    /* on_stream_close fired */

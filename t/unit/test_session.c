@@ -845,6 +845,86 @@ test_idle_stream_frames(void **state)
 }
 
 
+/*
+ * Issue 12, RFC 9113 5.1: DATA after the peer's RST_STREAM is a stream
+ * error STREAM_CLOSED also when our own RST_STREAM crossed it: the
+ * server's RST_STREAM NO_ERROR after a complete response to a request
+ * whose body had not ended (the race seen on both servers, 4 runs of 6),
+ * our reset of a stream the adapter still holds, a stream already
+ * released and freed (the closed-stream memory).
+ */
+static void
+test_data_after_crossed_resets(void **state)
+{
+    int      round;
+    tc_t     tc;
+    treq_t  *r;
+
+    (void) state;
+
+    for (round = 0; round < 3; round++) {
+        tc_start(&tc, NULL);
+        tc_post(&tc, 1, 0, "/");
+        tc_run(&tc);
+        r = tc_req(&tc, 1);
+
+        if (round == 1) {
+            assert_int_equal(h2x_stream_reset(tc.s, r->st, H2X_CANCEL),
+                             H2X_OK);
+            tc_drain(&tc);
+            tc_expect_rst(&tc, 1, H2X_CANCEL);
+
+        } else {
+            assert_int_equal(h2x_stream_submit_response(tc.s, r->st, 200,
+                                                        NULL, 0, 1),
+                             H2X_OK);
+            tc_drain(&tc);
+            h2x_stream_release(tc.s, r->st);
+            tc_drain(&tc);
+            /* the body had not ended: RFC 9113 8.1 */
+            tc_expect_rst(&tc, 1, H2X_NO_ERROR);
+        }
+
+        if (round == 2) {
+            /* other streams come and go: stream 1 is freed */
+            tc_get(&tc, 3, 1, "/");
+            tc_run(&tc);
+            h2x_stream_release(tc.s, tc_req(&tc, 3)->st);
+            tc_drain(&tc);
+        }
+
+        tc.nframes = 0;
+        /* the client's RST_STREAM crossed ours, then it sends DATA */
+        tc_rst(&tc, 1, H2X_CANCEL);
+        tc_data(&tc, 1, body, 10, 0);
+        assert_true(tc_run(&tc) > 0);
+        tc_expect_rst(&tc, 1, H2X_STREAM_CLOSED);
+        assert_null(tc_find(&tc, H2X_FRAME_GOAWAY, 0));
+        tc_done(&tc);
+    }
+
+    /* without a reset of the peer: still ignored after ours (5.1) */
+    tc_start(&tc, NULL);
+    tc_post(&tc, 1, 0, "/");
+    tc_run(&tc);
+    r = tc_req(&tc, 1);
+    assert_int_equal(h2x_stream_reset(tc.s, r->st, H2X_CANCEL), H2X_OK);
+    tc_drain(&tc);
+    tc.nframes = 0;
+    tc_data(&tc, 1, body, 10, 0);
+    assert_true(tc_run(&tc) > 0);
+    assert_int_equal(tc.nframes, 0);
+    tc_done(&tc);
+
+    /* DATA on an idle stream: connection error PROTOCOL_ERROR */
+    tc_start(&tc, NULL);
+    tc_data(&tc, 5, body, 10, 0);
+    assert_int_equal(tc_run(&tc), H2X_ERROR);
+    tc_expect_goaway(&tc, 0, H2X_PROTOCOL_ERROR);
+    tc_done(&tc);
+}
+
+
 static void
 test_closed_stream_frames(void **state)
 {
@@ -2349,6 +2429,7 @@ main(void)
         cmocka_unit_test(test_stream_id_rules),
         cmocka_unit_test(test_idle_stream_frames),
         cmocka_unit_test(test_closed_stream_frames),
+        cmocka_unit_test(test_data_after_crossed_resets),
         cmocka_unit_test(test_continuation_rules),
         cmocka_unit_test(test_priority_self_dependency),
         cmocka_unit_test(test_max_concurrent_streams),
