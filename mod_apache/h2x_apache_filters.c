@@ -286,7 +286,7 @@ h2x_apache_response_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         {
             /* the engine would refuse it: a 500 of httpd's own instead,
              * or, if that one is too large as well, a bare 500 */
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10760)
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10765)
                           "h2x: response header of %" APR_SIZE_T_FMT
                           " bytes for status %u is larger than "
                           "H2XMaxResponseHeaderSize (%" APR_SIZE_T_FMT ")",
@@ -331,7 +331,7 @@ h2x_apache_response_filter(ap_filter_t *f, apr_bucket_brigade *bb)
              * stream must not go out, the c1 thread resets the stream
              * when the worker is done without it, as mod_http2 does.
              */
-            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(10762)
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APLOGNO(10767)
                           "h2x: stream %u: response failed after its "
                           "head (%d), the stream will be reset", hs->id,
                           ((ap_bucket_error *) e->data)->status);

@@ -850,7 +850,7 @@ h2x_apache_stream_update(h2x_apache_conn_t *hc, h2x_apache_stream_t *hs)
             } else {
                 ap_log_cerror(APLOG_MARK, rc == H2X_TOO_LARGE ? APLOG_ERR
                                                               : APLOG_INFO,
-                              0, hc->c, APLOGNO(10761)
+                              0, hc->c, APLOGNO(10766)
                               "h2x: stream %u: response trailers refused by "
                               "the engine%s, reset", hs->id,
                               rc == H2X_TOO_LARGE
